@@ -1,0 +1,41 @@
+# Two commands for a newcomer: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-postgres lint check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Safe Sharing is starting on http://127.0.0.1:8000/"
+	@echo "  Demo logins (password kidscount-demo): leader, deputy, dsl, staff, parent, parent2, admin (Django admin)"
+	@echo "  Another nursery, kept apart: acorns_leader, acorns_parent"
+	@echo "  Web, Celery worker and Celery beat run together; Ctrl-C stops all three."
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+test: $(VENV)/.installed
+	$(BIN)/pytest
+	@if [ "$$CI" = "true" ]; then $(MAKE) test-postgres; fi
+
+# The suite once more on PostgreSQL (row locks, concurrent connections) with Redis as the broker.
+test-postgres: $(VENV)/.installed
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=redis://127.0.0.1:6379/15 $(BIN)/pytest -m "not browser"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from consent.models import ConsentDecision, ConsentWording
+from nursery.admin import ReadOnlyAdminMixin
+
+
+@admin.register(ConsentWording)
+class ConsentWordingAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["nursery", "scope", "version", "published_at", "published_by"]
+    list_filter = ["nursery", "scope"]
+    search_fields = ["text"]
+    list_select_related = ["nursery", "published_by"]
+
+
+@admin.register(ConsentDecision)
+class ConsentDecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["child", "scope", "decision", "guardian", "method", "decided_at", "wording"]
+    list_filter = ["nursery", "scope", "decision", "method"]
+    search_fields = ["child__first_name", "child__last_name", "guardian__username", "signature"]
+    list_select_related = ["child", "guardian", "wording"]
+    date_hierarchy = "decided_at"

@@ -1,0 +1,184 @@
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from nursery.audit import history
+
+
+class Role(models.TextChoices):
+    LEADERSHIP = "leadership", "Leadership team"
+    SAFEGUARDING_LEAD = "safeguarding_lead", "Safeguarding lead"
+    STAFF = "staff", "Practitioner"
+    PARENT = "parent", "Parent / carer"
+
+
+STAFF_ROLES = frozenset({Role.LEADERSHIP, Role.SAFEGUARDING_LEAD, Role.STAFF})
+
+
+class Nursery(models.Model):
+    """A setting, and the settings that its policies are enforced with."""
+
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    contact_email = models.EmailField(blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Receives escalations that nobody else has acted on.",
+    )
+    # Consent
+    consent_renewal_months = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="A grant of photo consent stops being effective after this many months.",
+    )
+    # Posts
+    four_eyes_approval = models.BooleanField(
+        default=True, help_text="A leader may not approve a post that they wrote themselves.",
+    )
+    takedown_deadline_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1)],
+        help_text="Time allowed to remove a published post after consent is withdrawn.",
+    )
+    # Moderation: how long an item may wait for review before it escalates, per severity.
+    moderation_target_high_minutes = models.PositiveIntegerField(default=60, validators=[MinValueValidator(1)])
+    moderation_target_medium_minutes = models.PositiveIntegerField(
+        default=240, validators=[MinValueValidator(1)]
+    )
+    moderation_target_low_minutes = models.PositiveIntegerField(default=1440, validators=[MinValueValidator(1)])
+    # Staff conduct
+    whistleblowing_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The only person who may see who made a whistleblowing report (a member of leadership).",
+    )
+    appeal_window_days = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1)],
+        help_text="Days after an outcome within which the staff member may appeal.",
+    )
+
+    history = history()
+
+    class Meta:
+        verbose_name_plural = "nurseries"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(models.Model):
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+
+    history = history()
+
+    class Meta:
+        ordering = ["nursery", "name"]
+        constraints = [models.UniqueConstraint(fields=["nursery", "name"], name="room_name_unique_per_nursery")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChildQuerySet(models.QuerySet):
+    def on_roll(self, on: date | None = None):
+        from django.utils import timezone
+
+        on = on or timezone.localdate()
+        return self.filter(joined_on__lte=on).filter(Q(left_on__isnull=True) | Q(left_on__gt=on))
+
+
+class Child(models.Model):
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="children")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True, help_text="Leave empty while the child is on roll.")
+
+    history = history()
+    objects = ChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "children"
+        ordering = ["first_name", "last_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
+                name="child_leaves_after_joining",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def is_on_roll(self, on: date | None = None) -> bool:
+        from django.utils import timezone
+
+        on = on or timezone.localdate()
+        return self.joined_on <= on and (self.left_on is None or self.left_on > on)
+
+
+class Guardianship(models.Model):
+    """A parent or carer of a child; only those with parental responsibility decide on consent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="guardianships")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="guardianships")
+    relationship = models.CharField(max_length=50, help_text="For example mother, father, grandparent, carer.")
+    has_parental_responsibility = models.BooleanField(default=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["child", "user"]
+        constraints = [models.UniqueConstraint(fields=["user", "child"], name="one_guardianship_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.relationship} of {self.child})"
+
+
+class Membership(models.Model):
+    """A role held by a user in one nursery; a user may hold several."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+
+    history = history()
+
+    class Meta:
+        ordering = ["nursery", "user", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "nursery", "role"], name="one_membership_per_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.nursery}"
+
+
+class Notification(models.Model):
+    """An in-app message; its email copy is sent by a Celery task and marked here once sent."""
+
+    nursery = models.ForeignKey(Nursery, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=500, blank=True, help_text="Where to act on it, inside this app.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StaffConductConfig(AppConfig):
+    name = "staff_conduct"
+    verbose_name = "Staff conduct"

@@ -1,0 +1,3 @@
+app_name = "staff_conduct"
+
+urlpatterns: list = []

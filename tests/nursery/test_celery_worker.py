@@ -1,0 +1,41 @@
+"""A real Celery worker on Redis delivers a notification email enqueued after commit."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.db import transaction
+
+from nursery.celery import app
+from nursery.services import notify
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def redis_worker(redis_url, transactional_db):
+    keys = ("broker_url", "task_always_eager", "broker_transport_options")
+    previous = {key: app.conf[key] for key in keys}
+    app.conf.update(broker_url=redis_url, task_always_eager=False, broker_transport_options={})
+    app.close()
+    app.loader.import_default_modules()  # register the autodiscovered tasks before the worker starts
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        app.conf.update(previous)
+        app.close()
+
+
+def test_a_worker_sends_the_notification_email(redis_worker, django_user_model):
+    user = django_user_model.objects.create_user("dsl_on_call", email="dsl@example.org", password="x")
+    with transaction.atomic():
+        notify([user], "Comment needs review", "nursery/email/message.txt", {"message": "A flagged comment."})
+        assert not mail.outbox
+    deadline = time.monotonic() + 20
+    while not mail.outbox and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [m.subject for m in mail.outbox] == ["Comment needs review"]
+    assert mail.outbox[0].to == ["dsl@example.org"]
+    assert user.notifications.get().emailed_at is not None
