@@ -195,11 +195,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The one place where periodic work is scheduled (copied into django-celery-beat, editable in the admin).
+# Each app's entries sit in its own block; beat runs in UTC, so each says when it runs in words.
 CELERY_BEAT_SCHEDULE = {
-    # consent
-    # posts
-    # moderation
-    # staff_conduct
+    # --- consent ---
+
+    # --- posts ---
+
+    # --- moderation ---
+
+    # --- staff_conduct ---
 }
 
 # Meta (Facebook/Instagram) webhooks and Graph API.

@@ -1,0 +1,159 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from consent.models import Scope
+from nursery.audit import history
+from nursery.models import Child, Nursery
+
+
+class Platform(models.TextChoices):
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    WEBSITE = "website", "Website"
+    OTHER = "other", "Other"
+
+
+class Channel(models.Model):
+    """A place the nursery posts to. Its audience decides which consent scope a post there needs."""
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="channels")
+    name = models.CharField(max_length=100)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    audience = models.CharField(
+        max_length=16, choices=Scope.choices,
+        help_text="Private parents' pages need closed consent; open public pages need public consent.",
+    )
+    external_id = models.CharField(
+        max_length=64, blank=True, help_text="Facebook Page id or Instagram account id: how comments find it."
+    )
+    url = models.URLField(blank=True)
+    active = models.BooleanField(default=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["nursery", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["nursery", "name"], name="channel_name_unique_per_nursery"),
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], condition=~Q(external_id=""), name="one_channel_per_platform_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()}, {self.get_audience_display().lower()})"
+
+    @property
+    def consent_scope(self) -> str:
+        return self.audience
+
+
+class Occasion(models.Model):
+    """A special occasion set up by leadership: the only time photos of children are shared."""
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="occasions")
+    name = models.CharField(max_length=120)
+    date = models.DateField()
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    history = history()
+
+    class Meta:
+        ordering = ["-date", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["nursery", "name", "date"], name="occasion_unique_per_nursery_and_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date:%-d %b %Y})"
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Waiting for approval"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    PUBLISHED = "published", "Published"
+    TAKEN_DOWN = "taken_down", "Taken down"
+
+
+class Post(models.Model):
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    caption = models.TextField(blank=True)
+    channels = models.ManyToManyField(Channel, related_name="posts", blank=True)
+    occasion = models.ForeignKey(Occasion, null=True, blank=True, on_delete=models.PROTECT, related_name="posts")
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT)
+    # Each edit bumps the version; an approval is of one exact version.
+    version = models.PositiveIntegerField(default=1)
+    approved_version = models.PositiveIntegerField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = history(m2m_fields=[channels])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["nursery", "status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        first_line = (self.caption or "").strip().splitlines()[0] if (self.caption or "").strip() else "Untitled post"
+        return f"{first_line[:60]} (#{self.pk})"
+
+
+class PostImage(models.Model):
+    """A processed photo (metadata stripped, re-encoded); the original upload is never kept."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="posts/%Y/%m/", width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to="posts/thumbs/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt_text = models.CharField(max_length=250, help_text="Describe the photo for people who cannot see it.")
+    children = models.ManyToManyField(Child, related_name="pictured_in", blank=True)
+    no_identifiable_child = models.BooleanField(
+        default=False, help_text="Confirmed: no child can be identified in this photo."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = history(m2m_fields=[children])
+
+    class Meta:
+        ordering = ["post", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt_text
+
+
+class Publication(models.Model):
+    """The record of a post going out on one channel, and of its removal."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="publications")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="publications")
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(blank=True, max_length=500)
+    external_id = models.CharField(max_length=128, blank=True, help_text="The platform's id of the post.")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = history()
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [models.UniqueConstraint(fields=["post", "channel"], name="one_publication_per_channel")]
+        indexes = [models.Index(fields=["channel", "external_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.post} on {self.channel.name}"

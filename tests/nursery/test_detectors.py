@@ -1,0 +1,32 @@
+import pytest
+
+from nursery import detectors
+
+
+@pytest.mark.parametrize(
+    "text", ["ring 07700 900123", "+44 7700 900123", "0113-496-0000", "tel:01134960000", "0044 7700900123"]
+)
+def test_it_finds_uk_phone_numbers(text):
+    assert detectors.phone_numbers(text)
+
+
+@pytest.mark.parametrize("text", ["born 2023", "room 12345", "£1,000,000 raised", "year 2026-11-25"])
+def test_it_leaves_other_numbers_alone(text):
+    assert not detectors.phone_numbers(text)
+
+
+def test_it_finds_emails_and_postcodes():
+    hits = detectors.personal_data("write to grace.okafor+home@mail.example.com, we live at ls6 2ab")
+    assert [h.kind for h in hits] == ["email address", "postcode"]
+    assert hits[0].text == "grace.okafor+home@mail.example.com"
+
+
+def test_names_match_whole_words_only_and_any_case():
+    hits = detectors.names_in("AMARA  Okafor sang; Amaranth did not", ["Amara Okafor", "Amara"])
+    assert [h.text for h in hits] == ["AMARA  Okafor"]
+
+
+def test_names_are_escaped_not_treated_as_patterns():
+    assert detectors.names_in("O'Brien (Jr.) came", ["O'Brien (Jr.)"])[0].text == "O'Brien (Jr.)"
+    assert detectors.names_in("anything", [".*"]) == []
+
