@@ -13,19 +13,25 @@ from nursery.services import notify
 pytestmark = pytest.mark.services
 
 
+def _drop_cached_connections():
+    # Earlier tests may have cached a producer bound to the default (filesystem) broker.
+    app.close()
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_worker(redis_url, transactional_db):
     keys = ("broker_url", "task_always_eager", "broker_transport_options")
     previous = {key: app.conf[key] for key in keys}
     app.conf.update(broker_url=redis_url, task_always_eager=False, broker_transport_options={})
-    app.close()
+    _drop_cached_connections()
     app.loader.import_default_modules()  # register the autodiscovered tasks before the worker starts
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
     finally:
         app.conf.update(previous)
-        app.close()
+        _drop_cached_connections()
 
 
 def test_a_worker_sends_the_notification_email(redis_worker, django_user_model):
