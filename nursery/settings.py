@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -200,6 +201,15 @@ CELERY_BEAT_SCHEDULE = {
     # --- consent ---
 
     # --- posts ---
+    "posts-publish-due": {  # every five minutes
+        "task": "posts.tasks.publish_due_posts", "schedule": crontab(minute="*/5"),
+    },
+    "posts-escalate-takedowns": {  # every fifteen minutes (each takedown is told at most once a day)
+        "task": "posts.tasks.escalate_overdue_takedowns", "schedule": crontab(minute="*/15"),
+    },
+    "posts-remind-approvals": {  # every day at 08:00 UTC (9:00 in British Summer Time)
+        "task": "posts.tasks.remind_waiting_approvals", "schedule": crontab(hour=8, minute=0),
+    },
 
     # --- moderation ---
 
