@@ -117,13 +117,17 @@ class IncidentAdmin(ConfidentialityMixin, ReadOnlyHistoryAdmin):
 
 @admin.register(ConfidentialReporter)
 class ConfidentialReporterAdmin(ConfidentialityMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["incident", "reporter"]
+    list_display = ["incident", "reporter", "reporter_name"]
     list_filter = ["incident__nursery"]
     search_fields = ["reporter__username", "reporter__first_name", "reporter__last_name"]
     list_select_related = ["incident", "reporter"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(incident__nursery__whistleblowing_officer=request.user.pk)
+
+    @admin.display(description="name")
+    def reporter_name(self, obj):
+        return obj.reporter.get_full_name()
 
 
 @admin.register(InvestigationNote)

@@ -15,12 +15,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
 
+from consent.models import ImmutableRowError
 from nursery.audit import history
 from nursery.models import STAFF_ROLES, Nursery, Role
-
-
-class ImmutableRowError(Exception):
-    pass
 
 
 class AppendOnlyQuerySet(models.QuerySet):
