@@ -24,7 +24,9 @@ from nursery.models import Child, Nursery, Role
 from nursery.permissions import is_leader, is_staff_member, users_with_role
 from nursery.services import notify
 from posts import workflow
+from posts.captions import CaptionCheck, check_caption
 from posts.gate import SCOPE_WORDS, consent_problems, pictured_children, refusal
+from posts.images import process_upload
 from posts.models import Channel, Occasion, Post, PostEvent, PostImage, PostStatus, Publication, Takedown
 from posts.publishing import publisher_for, publisher_named
 
@@ -96,12 +98,6 @@ def _check_schedule(scheduled_for: datetime | None, now: datetime) -> None:
         raise ServiceError("Choose a scheduled time in the future, or leave it empty to publish by hand.")
 
 
-def caption_check(post: Post, children: list[Child]):
-    from posts.captions import check_caption
-
-    return check_caption(post.caption, nursery=post.nursery, pictured_children=children)
-
-
 def readiness(post: Post) -> tuple[list[str], list[str]]:
     """What stops the post being submitted or approved, and what the author should look at again."""
     problems: list[str] = []
@@ -127,7 +123,7 @@ def readiness(post: Post) -> tuple[list[str], list[str]]:
             )
     if post.occasion_id is None and any(image.children.all() for image in images):
         problems.append("Photos of children are shared only for special occasions: choose the occasion.")
-    check = caption_check(post, pictured_children(post))
+    check: CaptionCheck = check_caption(post.caption, nursery=post.nursery, pictured_children=pictured_children(post))
     return problems + list(check.blocking), list(check.warnings)
 
 
@@ -146,8 +142,6 @@ def create_draft(
     scheduled_for: datetime | None = None, photos: Iterable = (), now: datetime | None = None,
 ) -> Post:
     """A new draft, with its photos made safe first: if one is refused, nothing is stored."""
-    from posts.images import process_upload
-
     now = now or timezone.now()
     channels = list(channels)
     if not is_staff_member(user, nursery):
@@ -231,8 +225,6 @@ def edit_post(
 
 def add_images(user, *, post: Post, photos: Iterable, now: datetime | None = None) -> list[PostImage]:
     """Make each upload safe (re-encoded, metadata stripped) and attach it; the originals are not kept."""
-    from posts.images import process_upload
-
     now = now or timezone.now()
     workflow.move(user, post, Action.EDITED)  # refuse before the work of processing the photos
     processed = [process_upload(upload) for upload in photos]

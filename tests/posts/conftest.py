@@ -1,37 +1,9 @@
 """Posts' actors and a post picturing Amara, ready to submit."""
 
-import importlib.util
-import sys
-import types
-from dataclasses import dataclass, field
-
 import pytest
-from django.core.files.base import ContentFile
 
 from consent.models import Scope
-from tests.posts.factories import ChannelFactory, OccasionFactory, PostFactory, PostImageFactory, jpeg_bytes
-
-
-@pytest.fixture(autouse=True)
-def _media_modules_until_media_lands(monkeypatch):
-    # posts/captions.py and posts/images.py are written on the media branch; until they land on main,
-    # minimal stand-ins: a caption check that finds nothing, and photos stored as uploaded.
-    if importlib.util.find_spec("posts.captions") is None:
-        @dataclass
-        class CaptionCheck:
-            blocking: list = field(default_factory=list)
-            warnings: list = field(default_factory=list)
-
-        captions = types.ModuleType("posts.captions")
-        captions.check_caption = lambda caption, *, nursery, pictured_children: CaptionCheck()
-        monkeypatch.setitem(sys.modules, "posts.captions", captions)
-    if importlib.util.find_spec("posts.images") is None:
-        images = types.ModuleType("posts.images")
-        images.process_upload = lambda upload: types.SimpleNamespace(
-            image=ContentFile(upload.read(), name="photo.jpg"), thumbnail=ContentFile(jpeg_bytes(), name="thumb.jpg"),
-            width=64, height=48,
-        )
-        monkeypatch.setitem(sys.modules, "posts.images", images)
+from tests.posts.factories import ChannelFactory, OccasionFactory, PostFactory, PostImageFactory
 
 
 @pytest.fixture

@@ -240,3 +240,20 @@ def test_actions_for_offers_only_what_the_user_may_do(world, ready):
     assert workflow.actions_for(world.practitioner, ready) == {"edited", "withdrawn"}
     assert workflow.actions_for(world.leader, ready) == {"edited", "approved", "changes_requested", "rejected"}
     assert workflow.actions_for(world.parent, ready) == set()
+
+
+def test_a_childs_full_name_in_the_caption_blocks_submission(world, ready):
+    ready.caption = "Amara Okafor sang beautifully"
+    ready.save()
+    with pytest.raises(ServiceError, match="Remove the full name 'Amara Okafor'"):
+        services.submit_post(world.practitioner, post=ready)
+    ready.refresh_from_db()
+    assert ready.status == S.DRAFT
+
+
+def test_a_pictured_childs_first_name_and_a_phone_number_only_warn(world, ready):
+    ready.caption = "Amara sang beautifully. Questions? Call 020 7946 0958"
+    ready.save()
+    warnings = services.submit_post(world.practitioner, post=ready).warnings
+    assert any("'Amara' is the first name of a child in the photos" in w for w in warnings)
+    assert any("phone" in w for w in warnings)
