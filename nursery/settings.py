@@ -211,6 +211,17 @@ CELERY_BEAT_SCHEDULE = {
     # --- moderation ---
 
     # --- staff_conduct ---
+    # Every day at 08:00 UTC; each person is reminded at most once a week and four times in all,
+    # so a missed run delays a reminder by a day, never by a week.
+    "staff-conduct-acknowledgement-reminders": {
+        "task": "staff_conduct.tasks.chase_acknowledgements_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    # Every day at 07:30 UTC (before the working day in London, summer or winter).
+    "staff-conduct-incident-escalation": {
+        "task": "staff_conduct.tasks.escalate_incidents_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # Meta (Facebook/Instagram) webhooks and Graph API.
