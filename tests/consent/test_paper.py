@@ -66,7 +66,7 @@ def test_it_refuses_a_scan_that_is_too_large(world, wording):
 
 
 def test_it_refuses_a_decompression_bomb(world, wording):
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError, match="too large in pixels"):
         record(world, scan=upload(png_bytes(size=(9000, 9000))))
     assert not ConsentDecision.objects.exists()
 
