@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from consent.models import Scope
-from posts.models import PostStatus, Takedown
+from posts.models import PostStatus, Publication, Takedown
 from tests.access import Access, expect, leadership_page, staff_page
 from tests.posts.factories import ChannelFactory, OccasionFactory, PostFactory, PostImageFactory
 
@@ -29,6 +29,12 @@ def takedown_pk(w):
     return {"pk": Takedown.objects.create(nursery=w.nursery, post=post, child=w.child, scope=Scope.CLOSED,
                                           reason="Consent withdrawn.", opened_at=now, deadline=now,
                                           next_escalation_at=now).pk}
+
+
+def publication_pk(w):
+    post = post_of(w, PostStatus.PUBLISHED)
+    return {"pk": Publication.objects.create(post=post, channel=post.channels.get(), published_at=timezone.now(),
+                                             published_by=w.leader).pk}
 
 
 # The author and leadership see a draft; another member of staff does not; the outsider gets 404.
@@ -69,4 +75,6 @@ ACCESS = [
     Access("posts:take_down", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.PUBLISHED), method="post",
            data=lambda w: {"note": "Parent asked."}),
     Access("posts:takedown", expect(leader=200), kwargs=takedown_pk),
+    Access("posts:publication_address", LEADERSHIP_ACTS, method="post", kwargs=publication_pk,
+           data=lambda w: {"url": "https://fb.example/p/2"}),
 ]
