@@ -242,8 +242,9 @@ def test_a_leader_takes_an_incident_to_its_outcome_on_the_page(world, client, re
     incident.refresh_from_db()
     assert (incident.status, incident.outcome) == (Status.CLOSED, Outcome.VERBAL_WARNING)
     page = client.get(reverse("staff_conduct:incident", args=[incident.pk]))
-    whats = [event.what for event in page.context["timeline"]]
+    whats = [event.what.split(":")[0] for event in page.context["timeline"]]
     assert whats == ["Reported", "Investigator assigned", "Note", "Outcome decided", "Incident closed"]
+    assert "Outcome decided: Verbal warning" in page.content.decode()
     assert "record_appeal" in page.context["forms"] and "assign" not in page.context["forms"]
 
 
