@@ -207,6 +207,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 
     # --- posts ---
+    "posts-publish-due": {  # every five minutes
+        "task": "posts.tasks.publish_due_posts", "schedule": crontab(minute="*/5"),
+    },
+    "posts-escalate-takedowns": {  # every fifteen minutes (each takedown is told at most once a day)
+        "task": "posts.tasks.escalate_overdue_takedowns", "schedule": crontab(minute="*/15"),
+    },
+    "posts-remind-approvals": {  # every day at 08:00 UTC (9:00 in British Summer Time)
+        "task": "posts.tasks.remind_waiting_approvals", "schedule": crontab(hour=8, minute=0),
+    },
 
     # --- moderation ---
 
