@@ -157,3 +157,7 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post} on {self.channel.name}"
+
+
+# Publishing through the Graph API (issue 7): connections and deliveries, kept in their own module.
+from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery  # noqa: E402, F401
