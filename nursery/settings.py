@@ -200,6 +200,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each app's entries sit in its own block; beat runs in UTC, so each says when it runs in words.
 CELERY_BEAT_SCHEDULE = {
     # --- consent ---
+    # Every day at 07:30 UTC (half past seven or eight in the morning in London): consent requests,
+    # reminders, renewals and expiry notices. Safe to run again: what was sent is recorded.
+    "consent-requests-and-renewals": {
+        "task": "consent.tasks.send_consent_requests",
+        "schedule": crontab(hour=7, minute=30),
+    },
 
     # --- posts ---
 
