@@ -43,8 +43,9 @@ def connect_channel(user, *, channel: Channel, access_token: Secret | str, now: 
         raise ServiceError(f"{label} did not accept this token for account {channel.external_id}. "
                            f"{error.explain()}") from None
     with transaction.atomic(), acting_as(user, f"Connected to {label}"):
-        connection, _ = ChannelConnection.objects.select_for_update().get_or_create(
-            channel=channel, defaults={"connected_at": now, "connected_by": user},
+        connection = (
+            ChannelConnection.objects.select_for_update().filter(channel=channel).first()
+            or ChannelConnection(channel=channel)
         )
         connection.access_token = token
         connection.status = ConnectionStatus.CONNECTED

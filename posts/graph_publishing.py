@@ -22,7 +22,7 @@ from consent.queries import children_lacking_consent
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Role
-from nursery.permissions import users_with_role
+from nursery.permissions import is_leader, users_with_role
 from nursery.services import notify
 from posts.graph_api import ErrorKind, GraphClient, GraphError, Upload
 from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
@@ -491,3 +491,14 @@ def sweep_due(*, now: datetime | None = None) -> int:
     for delivery_id in due:
         deliver_to_platform.delay(delivery_id)
     return len(due)
+
+
+def retry_delivery(user, *, delivery: GraphDelivery, now: datetime | None = None) -> GraphDelivery:
+    """A leader sends a failed delivery again (consent is re-checked by the worker before anything goes out)."""
+    if not is_leader(user, delivery.post.nursery):
+        raise ServiceError("Only the leadership team publishes posts.")
+    if delivery.state != DeliveryState.FAILED:
+        raise ServiceError(f"Only a failed delivery can be tried again; this one is "
+                           f"{delivery.get_state_display().lower()}.")
+    check_sendable(delivery.post, delivery.channel)
+    return queue_delivery(user, post=delivery.post, channel=delivery.channel, now=now)
