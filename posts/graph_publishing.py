@@ -502,3 +502,62 @@ def retry_delivery(user, *, delivery: GraphDelivery, now: datetime | None = None
                            f"{delivery.get_state_display().lower()}.")
     check_sendable(delivery.post, delivery.channel)
     return queue_delivery(user, post=delivery.post, channel=delivery.channel, now=now)
+
+
+# --- taking down ---
+
+GONE_SUBCODE = 33  # "Object with ID ... does not exist": already deleted on the platform
+
+
+def client_for(channel: Channel) -> GraphClient:
+    connection = ChannelConnection.objects.filter(channel=channel).first()
+    label = platform_label(channel)
+    if connection is None or not connection.access_token:
+        raise ServiceError(f"“{channel.name}” is not connected to {label}; do this on {label} by hand.")
+    if connection.status == ConnectionStatus.RECONNECT:
+        raise ServiceError(f"“{channel.name}” needs reconnecting to {label} first: {connection.problem}")
+    return GraphClient(connection.access_token, platform=label)
+
+
+def call_platform(channel: Channel, call, *, now: datetime | None = None) -> dict:
+    """Run ``call(client)`` for a leader or the safeguarding lead waiting on the answer: a refusal becomes a
+    ServiceError in plain words, and a dead token also puts the channel into "reconnect needed"."""
+    client = client_for(channel)
+    try:
+        return call(client)
+    except GraphError as error:
+        if error.kind is ErrorKind.TOKEN:
+            mark_reconnect_needed(channel.connection, why=error.explain(), now=now or timezone.now())
+        raise ServiceError(error.explain()) from None
+
+
+def delete_from_platform(user, *, post: Post, channel: Channel, now: datetime | None = None) -> GraphDelivery | None:
+    """Delete a post that we published through the Graph API; ``None`` when it went out by hand.
+
+    The platform is asked first; the removal is recorded only once the platform confirms (or says the post
+    is already gone), so a failure leaves the takedown open with the reason shown."""
+    now = now or timezone.now()
+    delivery = GraphDelivery.objects.filter(post=post, channel=channel, state=DeliveryState.PUBLISHED).first()
+    if delivery is None or not delivery.external_id:
+        return None
+    if not is_leader(user, post.nursery):
+        raise ServiceError("Only the leadership team takes posts down.")
+
+    def delete(client: GraphClient) -> dict:
+        try:
+            return client.delete(delivery.external_id)
+        except GraphError as error:
+            if error.code == 100 and error.error_subcode == GONE_SUBCODE:
+                return {"already_gone": True, "message": error.message}
+            raise
+
+    answer = call_platform(channel, delete, now=now)
+    with transaction.atomic(), acting_as(user, f"Deleted from {platform_label(channel)}"):
+        delivery = GraphDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.state == DeliveryState.REMOVED:
+            return delivery
+        _move(delivery, DeliveryState.REMOVED)
+        delivery.removed_at, delivery.removed_by = now, user
+        delivery.error = {"deletion": answer}
+        delivery.save()
+    return delivery

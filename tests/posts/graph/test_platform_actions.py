@@ -1,0 +1,89 @@
+"""Deleting a published post, and hiding or deleting a comment, on Facebook and Instagram."""
+
+import pytest
+from django.utils import timezone
+
+from nursery.errors import ServiceError
+from posts.graph_comments import DELETE, HIDE, act_on_comment
+from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
+from posts.graph_publishing import delete_from_platform
+from tests.posts.graph.fake_graph import PAGE, graph_error, path
+from tests.posts.graph.media import photo_post
+
+
+@pytest.fixture
+def published(world, facebook_page):
+    post = photo_post(world, photos=0, caption="Out there")
+    return GraphDelivery.objects.create(post=post, channel=facebook_page, requested_by=world.leader,
+                                        requested_at=timezone.now(), state=DeliveryState.PUBLISHED,
+                                        external_id=f"{PAGE}_99", published_at=timezone.now())
+
+
+def test_a_takedown_deletes_the_post_on_the_platform_then_records_it(graph, world, published):
+    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json({"success": True})
+    delivery = delete_from_platform(world.deputy, post=published.post, channel=published.channel)
+    assert (delivery.state, delivery.removed_by) == (DeliveryState.REMOVED, world.deputy)
+    assert delivery.error == {"deletion": {"success": True}}
+    assert graph.log[0][0].method == "DELETE"
+    assert delivery.history.first().history_user == world.deputy
+
+
+def test_a_post_already_gone_from_the_platform_counts_as_removed(graph, world, published):
+    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(
+        graph_error(100, "Unsupported delete request. Object does not exist", subcode=33), status=400)
+    delivery = delete_from_platform(world.leader, post=published.post, channel=published.channel)
+    assert delivery.state == DeliveryState.REMOVED and delivery.error["deletion"]["already_gone"]
+
+
+def test_a_refused_deletion_records_nothing_and_says_why(graph, world, published):
+    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(
+        graph_error(2, "Service temporarily unavailable"), status=503)
+    with pytest.raises(ServiceError, match="temporary problem"):
+        delete_from_platform(world.leader, post=published.post, channel=published.channel)
+    published.refresh_from_db()
+    assert published.state == DeliveryState.PUBLISHED and published.removed_at is None
+
+
+def test_an_expired_token_at_takedown_asks_for_reconnection(graph, world, published):
+    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(graph_error(190),
+                                                                                         status=400)
+    with pytest.raises(ServiceError, match="reconnect the channel"):
+        delete_from_platform(world.leader, post=published.post, channel=published.channel)
+    assert ChannelConnection.objects.get().status == ConnectionStatus.RECONNECT
+    with pytest.raises(ServiceError, match="needs reconnecting"):
+        delete_from_platform(world.leader, post=published.post, channel=published.channel)
+
+
+def test_a_post_published_by_hand_is_left_to_the_leader(world, facebook_page):
+    post = photo_post(world, photos=0)
+    assert delete_from_platform(world.leader, post=post, channel=facebook_page) is None
+
+
+def test_only_leadership_takes_posts_down(graph, world, published):
+    with pytest.raises(ServiceError, match="Only the leadership team"):
+        delete_from_platform(world.practitioner, post=published.post, channel=published.channel)
+    assert not graph.log
+
+
+def test_a_facebook_comment_is_hidden_with_is_hidden(graph, facebook_page):
+    graph.expect_oneshot_request(path("c_1"), method="POST").respond_with_json({"success": True})
+    assert act_on_comment(channel=facebook_page, comment_id="c_1", action=HIDE) == {"success": True}
+    assert graph.log[0][0].form.to_dict() == {"is_hidden": "true"}
+
+
+def test_an_instagram_comment_is_hidden_with_hide(graph, instagram_account):
+    graph.expect_oneshot_request(path("ig_c_1"), method="POST").respond_with_json({"success": True})
+    assert act_on_comment(channel=instagram_account, comment_id="ig_c_1", action=HIDE) == {"success": True}
+    assert graph.log[0][0].form.to_dict() == {"hide": "true"}
+
+
+def test_a_comment_is_deleted(graph, facebook_page):
+    graph.expect_oneshot_request(path("c_2"), method="DELETE").respond_with_json({"success": True})
+    assert act_on_comment(channel=facebook_page, comment_id="c_2", action=DELETE) == {"success": True}
+
+
+def test_a_refused_comment_action_is_explained(graph, facebook_page):
+    graph.expect_oneshot_request(path("c_3"), method="POST").respond_with_json(
+        graph_error(200, "Permissions error"), status=403)
+    with pytest.raises(ServiceError, match="pages_manage_engagement"):
+        act_on_comment(channel=facebook_page, comment_id="c_3", action=HIDE)
