@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from posts.graph_api import GraphClient, GraphError
-from posts.graph_publishing import GONE_SUBCODE, call_platform, is_graph_channel, platform_label
+from posts.graph_api import GraphClient
+from posts.graph_publishing import call_platform, delete_object, is_graph_channel, platform_label
 from posts.models import Channel
 
 HIDE, DELETE = "hide", "delete"
@@ -17,14 +17,7 @@ def act_on_comment(*, channel: Channel, comment_id: str, action: str, now: datet
         raise ValueError(f"{platform_label(channel)} comments cannot be acted on through the Graph API.")
 
     def act(client: GraphClient) -> dict:
-        if action == HIDE:
-            return client.hide_comment(comment_id)
-        try:
-            return client.delete(comment_id)
-        except GraphError as error:
-            if error.code == 100 and error.error_subcode == GONE_SUBCODE:
-                return {"already_gone": True, "message": error.message}
-            raise
+        return client.hide_comment(comment_id) if action == HIDE else delete_object(client, comment_id)
 
     if action not in (HIDE, DELETE):
         raise ValueError(f"Unknown comment action {action!r}")

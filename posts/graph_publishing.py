@@ -144,10 +144,14 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> Outcome:
     delivery = _claim(delivery_id, now)
     if delivery is None:
         return Outcome(GraphDelivery.objects.filter(pk=delivery_id).values_list("state", flat=True).first() or "")
+    label = platform_label(delivery.channel)
+    if delivery.attempts > MAX_ATTEMPTS:  # workers kept dying on it: stop rather than loop for ever
+        return _fail(delivery, GraphError(kind=ErrorKind.TRANSIENT, platform=label,
+                                          message="Sending was interrupted too many times."), now)
     connection = ChannelConnection.objects.filter(channel=delivery.channel).first()
     if connection is None or not connection.usable:
         return _hold_for_reconnection(delivery, connection, None, now)
-    client = GraphClient(connection.access_token, platform=platform_label(delivery.channel))
+    client = GraphClient(connection.access_token, platform=label)
     try:
         if not _still_allowed(delivery, now):
             raise _Withdrawn
@@ -165,6 +169,12 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> Outcome:
         if error.kind is ErrorKind.TOKEN:
             return _hold_for_reconnection(delivery, connection, error, now)
         if error.retryable and delivery.attempts < MAX_ATTEMPTS:
+            return _retry_later(delivery, error, now)
+        return _fail(delivery, error, now)
+    except Exception:  # a bug or a database hiccup: keep the delivery moving, and keep the evidence
+        logger.exception("Delivery %s to %s stopped unexpectedly", delivery.pk, label)
+        error = GraphError(kind=ErrorKind.TRANSIENT, platform=label, message="Something went wrong on our side.")
+        if delivery.attempts < MAX_ATTEMPTS:
             return _retry_later(delivery, error, now)
         return _fail(delivery, error, now)
 
@@ -264,17 +274,10 @@ def _remove_interrupted_post(delivery: GraphDelivery, client: GraphClient) -> No
     """Consent went after an interrupted attempt may already have published: find that post and delete it."""
     if delivery.external_id or delivery.publish_started_at is None:
         return
-    caption = delivery.post.caption.strip()
     try:
-        if delivery.channel.platform == Platform.INSTAGRAM:
-            found = _find_instagram_media(client, delivery.channel.external_id, delivery, caption)
-        else:
-            found = _find_facebook_post(client, delivery.channel.external_id, delivery, caption)
-        if found:
-            client.delete(found)
-            note = f" It had gone out before an interruption and has now been deleted from {client.platform}."
-        else:
-            note = ""
+        found = _find_and_delete(client, delivery)
+        gone = f" It had gone out before an interruption and has now been deleted from {client.platform}."
+        note = gone if found else ""
     except GraphError as error:
         note = (f" An interrupted attempt may have published it, and {client.platform} could not be checked "
                 f"({error.explain()}): please check the account and delete the post there if it is up.")
@@ -447,10 +450,14 @@ def _hold_for_reconnection(delivery, connection, error: GraphError | None, now: 
     return Outcome(DeliveryState.RECONNECT)
 
 
-def mark_reconnect_needed(connection: ChannelConnection, *, why: str, now: datetime) -> None:
+def mark_reconnect_needed(connection: ChannelConnection | int, *, why: str, now: datetime | None = None) -> None:
     """The token no longer works: hold everything for this channel until a leader reconnects it."""
+    now = now or timezone.now()
+    pk = connection if isinstance(connection, int) else connection.pk
     with transaction.atomic(), acting_as(None, "The platform refused the access token"):
-        fresh = ChannelConnection.objects.select_for_update().get(pk=connection.pk)
+        fresh = ChannelConnection.objects.select_for_update().filter(pk=pk).first()
+        if fresh is None:
+            return
         if fresh.status == ConnectionStatus.RECONNECT:
             return
         fresh.status, fresh.problem, fresh.problem_at = ConnectionStatus.RECONNECT, why, now
@@ -527,37 +534,67 @@ def call_platform(channel: Channel, call, *, now: datetime | None = None) -> dic
         return call(client)
     except GraphError as error:
         if error.kind is ErrorKind.TOKEN:
-            mark_reconnect_needed(channel.connection, why=error.explain(), now=now or timezone.now())
+            from posts.graph_tasks import note_refused_token
+
+            # Sent now, not after commit: the ServiceError below rolls the caller's transaction back, and the
+            # channel must still show "reconnect needed". The task needs only rows that are already committed.
+            note_refused_token.delay(channel.connection.pk, error.explain())
         raise ServiceError(error.explain()) from None
 
 
-def delete_from_platform(user, *, post: Post, channel: Channel, now: datetime | None = None) -> GraphDelivery | None:
-    """Delete a post that we published through the Graph API; ``None`` when it went out by hand.
+def take_down_delivery(user, *, post: Post, channel: Channel, now: datetime | None = None) -> GraphDelivery | None:
+    """Make sure ``post`` is not, and will not be, on ``channel``'s platform; ``None`` if the Graph never had it.
 
-    The platform is asked first; the removal is recorded only once the platform confirms (or says the post
-    is already gone), so a failure leaves the takedown open with the reason shown."""
+    A published post is deleted on the platform first and the removal recorded only once the platform
+    confirms (or says it is already gone): a refusal raises ServiceError, so the caller's transaction rolls
+    back and the takedown stays open with the reason shown. A delivery still waiting is stopped."""
     now = now or timezone.now()
-    delivery = GraphDelivery.objects.filter(post=post, channel=channel, state=DeliveryState.PUBLISHED).first()
-    if delivery is None or not delivery.external_id:
-        return None
     if not is_leader(user, post.nursery):
         raise ServiceError("Only the leadership team takes posts down.")
-
-    def delete(client: GraphClient) -> dict:
-        try:
-            return client.delete(delivery.external_id)
-        except GraphError as error:
-            if error.code == 100 and error.error_subcode == GONE_SUBCODE:
-                return {"already_gone": True, "message": error.message}
-            raise
-
-    answer = call_platform(channel, delete, now=now)
-    with transaction.atomic(), acting_as(user, f"Deleted from {platform_label(channel)}"):
-        delivery = GraphDelivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.state == DeliveryState.REMOVED:
+    with transaction.atomic():
+        delivery = GraphDelivery.objects.select_for_update().filter(post=post, channel=channel).first()
+        if delivery is None or delivery.state in (DeliveryState.CANCELLED, DeliveryState.REMOVED):
             return delivery
-        _move(delivery, DeliveryState.REMOVED)
-        delivery.removed_at, delivery.removed_by = now, user
-        delivery.error = {"deletion": answer}
-        delivery.save()
-    return delivery
+        if delivery.state == DeliveryState.SENDING and delivery.lease_until and delivery.lease_until > now:
+            raise ServiceError(f"The post is being sent to {channel.name} at this moment; try again in a minute.")
+        label = platform_label(channel)
+        if delivery.state == DeliveryState.PUBLISHED:
+            answer = call_platform(channel, lambda client: delete_object(client, delivery.external_id), now=now)
+            with acting_as(user, f"Deleted from {label}"):
+                _move(delivery, DeliveryState.REMOVED)
+                delivery.removed_at, delivery.removed_by = now, user
+                delivery.error = {"deletion": answer}
+                delivery.save()
+            return delivery
+        note = ""
+        if delivery.publish_started_at and not delivery.external_id:
+            # An interrupted attempt may have made the post: find it and delete it before saying it is gone.
+            found = call_platform(channel, lambda client: _find_and_delete(client, delivery), now=now)
+            note = f" It had gone out during an interrupted attempt and was deleted from {label}." if found else ""
+        with acting_as(user, "Taken down before it was sent"):
+            _move(delivery, DeliveryState.CANCELLED)
+            delivery.lease_until = delivery.next_attempt_at = None
+            delivery.error_message = f"Taken down before it was sent to {label}.{note}"
+            delivery.save()
+        return delivery
+
+
+def delete_object(client: GraphClient, object_id: str) -> dict:
+    """Delete a post or comment; one already gone counts as deleted."""
+    try:
+        return client.delete(object_id)
+    except GraphError as error:
+        if error.code == 100 and error.error_subcode == GONE_SUBCODE:
+            return {"already_gone": True, "message": error.message}
+        raise
+
+
+def _find_and_delete(client: GraphClient, delivery: GraphDelivery) -> str:
+    caption, account = delivery.post.caption.strip(), delivery.channel.external_id
+    if delivery.channel.platform == Platform.INSTAGRAM:
+        found = _find_instagram_media(client, account, delivery, caption)
+    else:
+        found = _find_facebook_post(client, account, delivery, caption)
+    if found:
+        delete_object(client, found)
+    return found

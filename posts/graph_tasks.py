@@ -17,3 +17,8 @@ def deliver_to_platform(delivery_id: int) -> str:
 @shared_task(acks_late=True)
 def restart_due_deliveries() -> int:
     return graph_publishing.sweep_due()
+
+
+@shared_task(acks_late=True)
+def note_refused_token(connection_id: int, why: str) -> None:
+    graph_publishing.mark_reconnect_needed(connection_id, why=why)

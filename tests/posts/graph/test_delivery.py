@@ -326,8 +326,8 @@ def test_consent_withdrawn_between_the_photos_and_the_post_stops_the_post(graph,
 # --- never twice ---
 
 
-class Crash(Exception):
-    """The worker dies between the platform's answer and our save."""
+class Crash(BaseException):
+    """The worker dies between the platform's answer and our save (no exception handler runs)."""
 
 
 def crash_when_saving(field):
@@ -446,3 +446,21 @@ def test_the_sweep_restarts_due_retries_and_abandoned_deliveries(world, facebook
     with mock.patch("posts.graph_tasks.deliver_to_platform.delay") as delay:
         assert graph_publishing.sweep_due(now=now) == 2
     assert sorted(call.args[0] for call in delay.call_args_list) == sorted([deliveries[0].pk, deliveries[2].pk])
+
+
+def test_an_unexpected_error_is_retried_then_stops_at_the_cap(graph, world, facebook_page, concert, send, caplog):
+    with mock.patch.object(graph_publishing, "_deliver_to_facebook", side_effect=OSError("disk unreadable")):
+        delivery = send(world.leader, concert, facebook_page)
+    assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, MAX_ATTEMPTS)
+    assert "Something went wrong on our side" in delivery.error_message
+    assert "disk unreadable" in caplog.text
+
+
+def test_a_delivery_whose_workers_keep_dying_is_stopped(graph, world, facebook_page):
+    post = photo_post(world, photos=0)
+    delivery = GraphDelivery.objects.create(post=post, channel=facebook_page, requested_by=world.leader,
+                                            requested_at=timezone.now(), state=DeliveryState.SENDING,
+                                            attempts=MAX_ATTEMPTS, lease_until=timezone.now())
+    assert graph_publishing.deliver(delivery.pk).state == DeliveryState.FAILED
+    assert "interrupted too many times" in GraphDelivery.objects.get().error_message
+    assert not graph.log
