@@ -1,6 +1,7 @@
 """Leadership connects channels to Facebook and Instagram and follows what is being sent there."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -24,9 +25,10 @@ def _graph_channel(request, pk) -> Channel:
 @role_required(Role.LEADERSHIP)
 @require_safe
 def graph_overview(request):
+    page = Paginator(graph_queries.deliveries_in_progress(request.nursery), 25).get_page(request.GET.get("page"))
     return render(request, "posts/graph/overview.html", {
         "channels": graph_queries.graph_channels(request.nursery),
-        "in_progress": graph_queries.deliveries_in_progress(request.nursery),
+        "page": page,
         "recent": graph_queries.recent_deliveries(request.nursery),
     })
 
