@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from nursery.errors import ServiceError
+from posts.graph_api import GraphError
 from posts.graph_comments import DELETE, HIDE, act_on_comment
 from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
 from posts.graph_publishing import take_down_delivery
@@ -129,5 +130,21 @@ def test_a_comment_is_deleted(graph, facebook_page):
 def test_a_refused_comment_action_is_explained(graph, facebook_page):
     graph.expect_oneshot_request(path("c_3"), method="POST").respond_with_json(
         graph_error(200, "Permissions error"), status=403)
-    with pytest.raises(ServiceError, match="pages_manage_engagement"):
+    with pytest.raises(GraphError) as caught:
         act_on_comment(channel=facebook_page, comment_id="c_3", action=HIDE)
+    assert not caught.value.retryable and "pages_manage_engagement" in caught.value.explain()
+
+
+def test_a_comment_already_gone_counts_as_deleted(graph, facebook_page):
+    graph.expect_oneshot_request(path("c_4"), method="DELETE").respond_with_json(
+        graph_error(100, "Object does not exist", subcode=33), status=400)
+    assert act_on_comment(channel=facebook_page, comment_id="c_4", action=DELETE)["already_gone"]
+
+
+def test_a_refused_token_on_a_comment_action_marks_the_channel(graph, facebook_page):
+    graph.expect_oneshot_request(path("c_5"), method="POST").respond_with_json(graph_error(190), status=400)
+    with pytest.raises(GraphError):
+        act_on_comment(channel=facebook_page, comment_id="c_5", action=HIDE)
+    assert ChannelConnection.objects.get().status == ConnectionStatus.RECONNECT
+    with pytest.raises(ServiceError, match="needs reconnecting"):
+        act_on_comment(channel=facebook_page, comment_id="c_5", action=HIDE)
