@@ -48,7 +48,7 @@ TRANSITIONS = {
     DeliveryState.RETRYING: {DeliveryState.SENDING, DeliveryState.CANCELLED},
     DeliveryState.RECONNECT: {DeliveryState.QUEUED, DeliveryState.CANCELLED},
     DeliveryState.FAILED: {DeliveryState.QUEUED, DeliveryState.CANCELLED},
-    DeliveryState.CANCELLED: {DeliveryState.QUEUED},
+    DeliveryState.CANCELLED: set(),
     DeliveryState.PUBLISHED: {DeliveryState.REMOVED},
     DeliveryState.REMOVED: set(),
 }
@@ -80,6 +80,9 @@ def check_sendable(post: Post, channel: Channel) -> None:
     """What the platform will refuse anyway, said before anything is queued."""
     connection = ChannelConnection.objects.filter(channel=channel).first()
     label = platform_label(channel)
+    if not is_graph_channel(channel):
+        raise ServiceError(f"“{channel.name}” is a {label} channel: the Graph API publishes only to Facebook "
+                           f"and Instagram. Choose publishing by hand for it.")
     if not channel.external_id:
         raise ServiceError(f"“{channel.name}” has no {label} account id yet; add it to the channel first.")
     if connection is None or not connection.access_token:
@@ -110,11 +113,11 @@ def queue_delivery(user, *, post: Post, channel: Channel, now: datetime | None =
     return delivery
 
 
-def _enqueue(delivery_id: int, countdown: int | None = None) -> None:
+def _enqueue(delivery_id: int) -> None:
     def send():
         from posts.graph_tasks import deliver_to_platform
 
-        deliver_to_platform.apply_async((delivery_id,), countdown=countdown)
+        deliver_to_platform.delay(delivery_id)
 
     transaction.on_commit(send)
 
