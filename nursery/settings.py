@@ -208,6 +208,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 
     # --- posts ---
+    "posts-publish-due": {  # every five minutes
+        "task": "posts.tasks.publish_due_posts", "schedule": crontab(minute="*/5"),
+    },
+    "posts-escalate-takedowns": {  # every fifteen minutes (each takedown is told at most once a day)
+        "task": "posts.tasks.escalate_overdue_takedowns", "schedule": crontab(minute="*/15"),
+    },
+    "posts-remind-approvals": {  # every day at 08:00 UTC (9:00 in British Summer Time)
+        "task": "posts.tasks.remind_waiting_approvals", "schedule": crontab(hour=8, minute=0),
+    },
 
     # --- posts: Graph API publishing ---
     # Every 5 minutes: restart deliveries whose retry is due or whose worker stopped mid-way.
@@ -219,6 +228,17 @@ CELERY_BEAT_SCHEDULE = {
     # --- moderation ---
 
     # --- staff_conduct ---
+    # Every day at 08:00 UTC; each person is reminded at most once a week and four times in all,
+    # so a missed run delays a reminder by a day, never by a week.
+    "staff-conduct-acknowledgement-reminders": {
+        "task": "staff_conduct.tasks.chase_acknowledgements_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    # Every day at 07:30 UTC (before the working day in London, summer or winter).
+    "staff-conduct-incident-escalation": {
+        "task": "staff_conduct.tasks.escalate_incidents_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # Meta (Facebook/Instagram) webhooks and Graph API.

@@ -133,6 +133,18 @@ def test_it_applies_exif_orientation_before_anything_else(orientation, red_at, b
     assert not picture.getexif(), "the orientation tag must not be applied a second time by a viewer"
 
 
+def test_it_turns_a_rotated_heic_exactly_once():
+    # pillow-heif stores the EXIF orientation as HEIF rotation and applies it on reading; the
+    # photo must not be turned a second time by the EXIF step.
+    stored = encode(red_top_blue_bottom((300, 200)), "HEIF", quality=90, exif=gps_exif(6).tobytes())
+
+    picture = opened(process_upload(photo_upload(stored, name="IMG_0002.HEIC")).image)
+
+    assert picture.size == (200, 300)
+    assert close_to(picture.getpixel((150, 150)), (255, 0, 0), tolerance=30)
+    assert close_to(picture.getpixel((50, 150)), (0, 0, 255), tolerance=30)
+
+
 # Formats
 
 
