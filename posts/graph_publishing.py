@@ -26,7 +26,8 @@ from nursery.permissions import is_leader, users_with_role
 from nursery.services import notify
 from posts.graph_api import ErrorKind, GraphClient, GraphError, Upload
 from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
-from posts.models import Channel, Platform, Post, PostImage, PostStatus
+from posts.models import Channel, Platform, Post, PostImage, PostStatus, Publication
+from posts.services import post_url
 from posts.signed_media import signed_image_url
 
 logger = logging.getLogger(__name__)
@@ -406,9 +407,12 @@ def _published(delivery: GraphDelivery, now: datetime) -> Outcome:
         delivery.lease_until = None
         delivery.error, delivery.error_message = {}, ""
         delivery.save()
-        from posts.graph_backend import record_graph_publication
-
-        record_graph_publication(delivery, now=now)
+        # The workflow recorded the publication when it queued this; now it learns the platform's id and link.
+        Publication.objects.update_or_create(
+            post=delivery.post, channel=delivery.channel,
+            defaults={"published_at": delivery.published_at, "published_by": delivery.requested_by,
+                      "url": delivery.permalink, "external_id": delivery.external_id},
+        )
     return Outcome(DeliveryState.PUBLISHED)
 
 
@@ -468,8 +472,6 @@ def mark_reconnect_needed(connection: ChannelConnection | int, *, why: str, now:
 
 
 def _tell_leadership(delivery: GraphDelivery, subject: str, message: str) -> None:
-    from posts.graph_backend import post_url
-
     nursery = delivery.post.nursery
     notify(users_with_role(nursery, Role.LEADERSHIP), subject, "nursery/email/message.txt",
            {"message": message}, nursery=nursery, url=post_url(delivery.post))
