@@ -55,7 +55,7 @@ class PaperForm(forms.Form):
         label="Name as written on the form", max_length=200, required=False,
         help_text="Needed when the form gives consent.",
     )
-    signed_on = forms.DateField(label="Date signed", widget=forms.DateInput(attrs={"type": "date"}))
+    signed_on = forms.DateField(label="Date signed", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     wording = forms.ModelChoiceField(
         queryset=None, label="Wording printed on the form", required=False,
         help_text="The version number is printed at the foot of the form. Leave empty for the current version.",

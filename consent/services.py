@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import ConsentDecision, ConsentRequest, ConsentWording, Decision, Method, RequestKind, Scope
-from consent.queries import RENEWAL_NOTICE, State, consent_states, current_wordings, latest_decisions
+from consent.queries import RENEWAL_NOTICE, State, add_months, consent_states, current_wordings, latest_decisions
 from consent.signals import consent_withdrawn
 from consent.uploads import validated_scan
 from nursery.audit import acting_as
@@ -102,7 +102,11 @@ def grant_consent(
                 "The consent wording has changed since you opened this page. Please read the new wording."
             )
         latest = _latest_own_decision(user, child, scope)
-        if latest is not None and latest.decision == Decision.GRANTED and latest.wording_id == wording.pk:
+        if (
+            latest is not None and latest.decision == Decision.GRANTED and latest.wording_id == wording.pk
+            # within the renewal notice the same wording is granted again: that is the renewal
+            and add_months(latest.decided_at, child.nursery.consent_renewal_months) - RENEWAL_NOTICE > now
+        ):
             raise AlreadyRecorded("You have already given this consent; nothing has changed.")
         _refuse_replay(child, scope, seen_decision_id)
         decision = ConsentDecision.objects.create(

@@ -1,5 +1,6 @@
 """Scans of signed paper consent forms: only JPEG, PNG or PDF, recognised by their content, size-limited."""
 
+import warnings
 from io import BytesIO
 
 from django.core.files.base import ContentFile
@@ -40,10 +41,15 @@ def validated_scan(upload) -> tuple[ContentFile, str]:
 
 
 def _check_image(data: bytes) -> None:
+    too_large = ServiceError("The image is too large in pixels; please scan at a lower resolution.")
     try:
-        with Image.open(BytesIO(data)) as image:
-            if image.width * image.height > MAX_SCAN_PIXELS:
-                raise ServiceError("The image is too large in pixels; please scan at a lower resolution.")
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as image:
+                if image.width * image.height > MAX_SCAN_PIXELS:
+                    raise too_large
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise too_large from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ServiceError("The image is damaged or not really an image; please scan the form again.") from exc

@@ -174,8 +174,9 @@ def paper(request, child_pk):
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"The paper form for {child.full_name} is in the consent record.")
-            return redirect("consent:evidence" if is_leader(request.user, request.nursery) else "consent:register",
-                            *([child.pk] if is_leader(request.user, request.nursery) else []))
+            if is_leader(request.user, request.nursery):
+                return redirect("consent:evidence", child.pk)
+            return redirect("consent:register")
     return render(request, "consent/paper.html", {"child": child, "form": form},
                   status=400 if form.is_bound else 200)
 

@@ -192,3 +192,17 @@ def test_other_guardians_and_leadership_hear_of_a_withdrawal(world, wording):
     recipients = set(Notification.objects.values_list("recipient__username", flat=True))
     assert {world.parent.username, dad.username, world.leader.username, world.deputy.username} <= recipients
     assert world.practitioner.username not in recipients
+
+
+def test_a_parent_renews_the_same_wording_when_renewal_is_due(world, wording):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    give(world, wording, now=now - timedelta(days=350))
+    assert consent_state(world.child, Scope.CLOSED, now=now).state == "renewal_due"
+    give(world, wording, now=now)
+    assert consent_state(world.child, Scope.CLOSED, now=now).state == "granted"
+    with pytest.raises(AlreadyRecorded):
+        give(world, wording, now=now)
