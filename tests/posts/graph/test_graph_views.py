@@ -139,3 +139,19 @@ def test_only_a_failed_delivery_can_be_tried_again(client, world, facebook_page)
     client.force_login(world.leader)
     response = client.post(reverse("posts:delivery_retry", args=[delivery.pk]), follow=True)
     assert "Only a failed delivery can be tried again" in response.content.decode()
+
+
+def test_leadership_home_shows_what_did_not_reach_the_platforms(client, world, facebook_page):
+    ChannelConnection.objects.filter(channel=facebook_page).update(status=ConnectionStatus.RECONNECT)
+    GraphDelivery.objects.create(post=photo_post(world, photos=0), channel=facebook_page, requested_by=world.leader,
+                                 requested_at=timezone.now(), state=DeliveryState.FAILED)
+    client.force_login(world.leader)
+    home = client.get(reverse("home")).content.decode()
+    assert "1</strong> post could not be sent" in home and "Public Facebook Page needs reconnecting" in home
+    client.force_login(world.practitioner)
+    assert "could not be sent" not in client.get(reverse("home")).content.decode()
+
+
+def test_leadership_home_is_quiet_when_everything_went_out(client, world, facebook_page):
+    client.force_login(world.leader)
+    assert "home-graph" not in client.get(reverse("home")).content.decode()
