@@ -210,10 +210,10 @@ def register(request):
 @role_required(*STAFF)
 @require_GET
 def photo_list(request):
-    filters = _register_filters(request)
-    return render(request, "consent/photo_list.html", {
-        "rooms": queries.consent_register(request.nursery, room_id=filters["room_id"]), "today": timezone.localdate(),
-    })
+    rooms = queries.consent_register(request.nursery, room_id=_register_filters(request)["room_id"])
+    for room in rooms:
+        queries.name_on_the_wall(room.rows)
+    return render(request, "consent/photo_list.html", {"rooms": rooms, "today": timezone.localdate()})
 
 
 @role_required(Role.LEADERSHIP)

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_the_leader_filters_the_register_and_opens_a_childs_evidence(page, demo):
     login(page, "leader")
+    page.get_by_role("button", name="Consent").click()
     page.get_by_role("link", name="Consent register").first.click()
     page.get_by_role("heading", name="Consent register").wait_for()
     assert page.get_by_role("heading", name="Babies").is_visible() or "Babies" in page.content()
@@ -55,3 +56,20 @@ def test_staff_record_a_paper_form_with_its_scan(page, demo, tmp_path):
     page.get_by_role("button", name="Record the form").click()
     assert "is in the consent record" in page.content(), page.locator("main").inner_text()
     shot(page, "consent-paper-recorded")
+
+
+def test_the_leader_publishes_a_new_wording_version(page, demo):
+    login(page, "leader")
+    page.get_by_role("button", name="Consent").click()
+    page.get_by_role("link", name="Consent wording").click()
+    page.get_by_role("link", name="Publish a new version for Public marketing pages").click()
+    assert "Publishing version 2 replaces version 1" in page.content()
+    field = page.get_by_label("Wording")
+    field.fill(field.input_value() + "\n\nWe may also use photos in our printed prospectus.")
+    shot(page, "consent-wording-publish")
+    page.get_by_role("button", name="Publish").click()
+    assert page.get_by_text("Please confirm that you understand").is_visible()
+    page.get_by_label("I understand that every family must agree").check()
+    page.get_by_role("button", name="Publish").click()
+    assert "Version 2 is published" in page.content()
+    shot(page, "consent-wording-published")
