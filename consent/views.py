@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from consent import queries, services
 from consent.forms import ChooseChildForm, GrantForm, PaperForm, SeenForm, WordingForm
-from consent.models import ConsentDecision, ConsentWording, Scope
+from consent.models import ConsentDecision, ConsentWording, Decision, Scope
 from consent.queries import STATE_LABELS, State, consent_state
 from consent.uploads import CONTENT_TYPES, sniff
 from nursery.errors import ServiceError
@@ -63,7 +63,7 @@ def _decide_page(request, guardianship, scope, form=None, status=200):
     own = ConsentDecision.objects.filter(child=child, scope=scope, guardian=request.user).order_by(
         "-decided_at", "-pk").select_related("wording").first()
     seen = services.latest_decision_id(child, scope)
-    agreed_current = own is not None and own.decision == "granted" and wording and own.wording_id == wording.pk \
+    agreed_current = own is not None and own.decision == Decision.GRANTED and wording and own.wording_id == wording.pk \
         and state.state not in (State.EXPIRED, State.RENEWAL_DUE)
     if form is None and wording is not None:
         form = GrantForm(initial={"wording": wording.pk, "seen": seen})

@@ -21,9 +21,14 @@ def test_the_leader_filters_the_register_and_opens_a_childs_evidence(page, demo)
     page.get_by_role("button", name="Filter").click()
     assert "state=not_asked" in page.url
     shot(page, "consent-register-filtered")
-    page.get_by_role("link", name="Amara Okafor").click()
-    page.get_by_role("heading", name="Photo consent evidence: Amara Okafor").wait_for()
-    shot(page, "consent-evidence")
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_role("link", name="Reuben Cooper").click()
+    page.get_by_role("heading", name="Photo consent evidence: Reuben Cooper").wait_for()
+    assert page.get_by_role("link", name="Scan of the signed form").is_visible()
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.get_by_text("permission to share photographs").first.is_visible(), "printed evidence shows wording"
+    shot(page, "consent-evidence-print")
 
 
 def test_the_photo_list_prints_one_a4_page_per_room(page, demo):
