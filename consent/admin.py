@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from consent.models import ConsentDecision, ConsentWording
+from consent.models import ConsentDecision, ConsentRequest, ConsentWording
 from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
 
 
@@ -19,3 +19,12 @@ class ConsentDecisionAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     search_fields = ["child__first_name", "child__last_name", "guardian__username", "signature"]
     list_select_related = ["child", "guardian", "wording"]
     date_hierarchy = "decided_at"
+
+
+@admin.register(ConsentRequest)
+class ConsentRequestAdmin(ReadOnlyAdminMixin, AuditedAdmin):
+    list_display = ["child", "scope", "kind", "recipient", "round", "sent_at"]
+    list_filter = ["nursery", "kind", "scope"]
+    search_fields = ["child__first_name", "child__last_name", "recipient__username", "recipient__last_name"]
+    list_select_related = ["child", "recipient"]
+    date_hierarchy = "sent_at"
