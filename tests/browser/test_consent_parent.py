@@ -1,6 +1,7 @@
 """A parent on a phone gives, then withdraws, photo consent and sees the state change each time."""
 
 import pytest
+from playwright.sync_api import expect
 
 from consent.models import ConsentDecision, Decision
 from tests.browser.conftest import login, shot
@@ -24,9 +25,9 @@ def test_a_parent_grants_then_withdraws_consent_on_a_phone(phone_page, demo):
     fits_the_phone(page)
 
     amara.get_by_role("link", name="Read and decide for Amara, Private parents' page").click()
-    assert "What you are agreeing to" in page.content()
+    expect(page.locator("body")).to_contain_text("What you are agreeing to")
     page.get_by_role("button", name="Give consent").click()  # nothing ticked, no name: refused
-    assert page.get_by_text("Please tick to say you have read it.").is_visible()
+    expect(page.get_by_text("Please tick to say you have read it.")).to_be_visible()
     shot(page, "consent-parent-2-refused")
     page.get_by_label("I have read this and I agree").check()
     page.get_by_label("Type your full name as your signature").fill("Grace Okafor")
@@ -39,11 +40,11 @@ def test_a_parent_grants_then_withdraws_consent_on_a_phone(phone_page, demo):
     fits_the_phone(page)
 
     page.get_by_role("link", name="Withdraw consent").click()
-    assert "You do not need to give a reason" in page.content()
+    expect(page.locator("body")).to_contain_text("You do not need to give a reason")
     shot(page, "consent-parent-5-confirm-withdrawal")
     page.get_by_role("button", name="Yes, stop photos").click()
     assert "Not on our private parents' page" in page.locator("#current-state").inner_text()
-    assert page.get_by_role("heading", name="What happens next").is_visible()
+    expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
     shot(page, "consent-parent-6-withdrawn")
     fits_the_phone(page)
 

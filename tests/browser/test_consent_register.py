@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, shot
 from tests.consent.factories import png_bytes
@@ -15,19 +16,22 @@ def test_the_leader_filters_the_register_and_opens_a_childs_evidence(page, demo)
     page.get_by_role("button", name="Consent").click()
     page.get_by_role("link", name="Consent register").first.click()
     page.get_by_role("heading", name="Consent register").wait_for()
-    assert page.get_by_role("heading", name="Babies").is_visible() or "Babies" in page.content()
+    expect(page.locator("body")).to_contain_text("Babies")
     shot(page, "consent-register-leader")
     page.get_by_label("State").select_option(label="Not asked")
     page.get_by_role("button", name="Filter").click()
     assert "state=not_asked" in page.url
     shot(page, "consent-register-filtered")
     page.get_by_role("link", name="Clear").click()
+    page.wait_for_url(re.compile(r"/consent/register/$"))
     page.get_by_role("link", name="Reuben Cooper").click()
     page.get_by_role("heading", name="Photo consent evidence: Reuben Cooper").wait_for()
-    assert page.get_by_role("link", name="Scan of the signed form").is_visible()
+    expect(page.get_by_role("link", name="Scan of the signed form")).to_be_visible()
     page.emulate_media(media="print")
+    # The print script (at the end of the page) opens each decision's wording: it must have loaded first.
+    page.wait_for_load_state("load")
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-    assert page.get_by_text("permission to share photographs").first.is_visible(), "printed evidence shows wording"
+    expect(page.get_by_text("permission to share photographs").first).to_be_visible()
     shot(page, "consent-evidence-print")
 
 
@@ -36,9 +40,9 @@ def test_the_photo_list_prints_one_a4_page_per_room(page, demo):
     page.goto(page.base_url + "/consent/register/photo-list/")
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
-    assert not page.get_by_role("button", name="Print").is_visible()
-    assert not page.locator("nav.navbar").is_visible()
-    assert page.get_by_text("NO PHOTOS").first.is_visible()
+    expect(page.get_by_role("button", name="Print")).not_to_be_visible()
+    expect(page.locator("nav.navbar")).not_to_be_visible()
+    expect(page.get_by_text("NO PHOTOS").first).to_be_visible()
     shot(page, "consent-photo-list-print")
     pdf = page.pdf(format="A4")
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
@@ -59,7 +63,7 @@ def test_staff_record_a_paper_form_with_its_scan(page, demo, tmp_path):
     page.get_by_label("Scan or photo of the signed form").set_input_files(str(scan))
     shot(page, "consent-paper-form")
     page.get_by_role("button", name="Record the form").click()
-    assert "is in the consent record" in page.content(), page.locator("main").inner_text()
+    expect(page.locator("body")).to_contain_text("is in the consent record")
     shot(page, "consent-paper-recorded")
 
 
@@ -68,13 +72,13 @@ def test_the_leader_publishes_a_new_wording_version(page, demo):
     page.get_by_role("button", name="Consent").click()
     page.get_by_role("link", name="Consent wording").click()
     page.get_by_role("link", name="Publish a new version for Public marketing pages").click()
-    assert "Publishing version 2 replaces version 1" in page.content()
+    expect(page.locator("body")).to_contain_text("Publishing version 2 replaces version 1")
     field = page.get_by_label("Wording")
     field.fill(field.input_value() + "\n\nWe may also use photos in our printed prospectus.")
     shot(page, "consent-wording-publish")
     page.get_by_role("button", name="Publish").click()
-    assert page.get_by_text("Please confirm that you understand").is_visible()
+    expect(page.get_by_text("Please confirm that you understand")).to_be_visible()
     page.get_by_label("I understand that every family must agree").check()
     page.get_by_role("button", name="Publish").click()
-    assert "Version 2 is published" in page.content()
+    expect(page.locator("body")).to_contain_text("Version 2 is published")
     shot(page, "consent-wording-published")

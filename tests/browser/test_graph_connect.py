@@ -1,6 +1,7 @@
 """A leader connects the nursery's Instagram account, on a desktop and on a phone; the token never shows again."""
 
 import pytest
+from playwright.sync_api import expect
 
 from posts.graph_models import ChannelConnection
 from tests.browser.conftest import login, shot
@@ -32,7 +33,7 @@ def test_a_leader_connects_instagram_and_never_sees_the_token_again(request, scr
     shot(page, f"graph-connect-form-{screen}")
     page.get_by_role("button", name="Connect").click()
     page.wait_for_url(page.base_url + "/posts/facebook-instagram/")
-    assert "connected to Instagram as “kidscountnursery”" in page.content()
+    expect(page.locator("body")).to_contain_text("connected to Instagram as “kidscountnursery”")
     shot(page, f"graph-overview-connected-{screen}")
     assert TOKEN not in page.content()
     page.get_by_role("link", name="Replace token Instagram").click()

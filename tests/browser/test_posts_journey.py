@@ -6,6 +6,7 @@ import re
 
 import pytest
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, shot
 
@@ -36,41 +37,41 @@ def test_staff_drafts_a_photo_post_and_a_leader_approves_and_publishes_it(page, 
     page.get_by_label("Description (alt text)").fill("Babies room children singing on the stage")
     page.get_by_label("Reuben Cooper (Babies)").check()
     page.get_by_role("button", name="Save photo 1").click()
-    assert page.get_by_text("Photo details saved.").is_visible()
-    assert page.get_by_text("Reuben Cooper: consent holds").first.is_visible()
+    expect(page.get_by_text("Photo details saved.")).to_be_visible()
+    expect(page.get_by_text("Reuben Cooper: consent holds").first).to_be_visible()
     shot(page, "posts-02-tagged")
     page.get_by_role("link", name="Done: review and submit").click()
     page.get_by_role("button", name="Submit for approval").click()
-    assert page.get_by_text("Sent to the leadership team for approval.").is_visible()
+    expect(page.get_by_text("Sent to the leadership team for approval.")).to_be_visible()
     shot(page, "posts-03-submitted")
     post_url = page.url
 
     page.context.clear_cookies()
     login(page, "leader")
     page.get_by_role("link", name="Approvals", exact=True).first.click()
-    assert page.get_by_text("Our youngest sang their hearts out").is_visible()
+    expect(page.get_by_text("Our youngest sang their hearts out")).to_be_visible()
     shot(page, "posts-04-approval-queue")
     page.goto(post_url)
     page.get_by_role("button", name=re.compile(r"Approve version \d+")).click()
-    assert page.get_by_text("Approved.", exact=True).is_visible()
+    expect(page.get_by_text("Approved.", exact=True)).to_be_visible()
     page.get_by_label("Address of the post on Families group").fill("https://www.facebook.com/groups/kidscountfamilies/posts/77")
     page.get_by_role("button", name="Publish now").click()
-    assert page.get_by_text("Published.", exact=True).is_visible()
+    expect(page.get_by_text("Published.", exact=True)).to_be_visible()
     history = page.locator("#post-history").locator("..")
     for step in ("Drafted", "Submitted for approval", "Approved", "Published"):
-        assert history.get_by_text(step, exact=True).first.is_visible()
+        expect(history.get_by_text(step, exact=True).first).to_be_visible()
     shot(page, "posts-05-published")
 
 
 def test_leadership_sees_the_takedown_and_confirms_removal(page, demo):
     login(page, "leader")
-    assert page.get_by_role("heading", name="Posts to take down").is_visible()
+    expect(page.get_by_role("heading", name="Posts to take down")).to_be_visible()
     page.get_by_role("link", name="Takedowns", exact=True).click()
     shot(page, "posts-06-takedowns")
     page.get_by_role("link", name="Confirm removal").first.click()
     page.get_by_label("How it was removed (optional)").fill("Deleted from the public Page.")
     page.get_by_role("button", name="I have removed it: confirm").click()
-    assert page.get_by_text("Removal confirmed and recorded.").is_visible()
+    expect(page.get_by_text("Removal confirmed and recorded.")).to_be_visible()
     shot(page, "posts-07-takedown-confirmed")
 
 

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, shot
 
@@ -28,5 +29,5 @@ def test_a_wrong_password_shows_an_error(page, demo):
     page.get_by_label("Username").fill("leader")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text("Please enter a correct username and password").is_visible()
+    expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
     shot(page, "login-error")

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from nursery.models import Notification
 from staff_conduct.models import Acknowledgement, Incident, Outcome, Status
@@ -20,14 +21,14 @@ def test_staff_acknowledge_the_policy_and_a_leader_records_an_incident_to_its_ou
     assert "Please read and acknowledge the staff social media policy" in first_card.inner_text()
     shot(page, "conduct-1-staff-home-policy-first")
     first_card.get_by_role("link", name="Read and acknowledge").click()
-    assert page.get_by_text("Not name the setting you work at.").is_visible()
+    expect(page.get_by_text("Not name the setting you work at.")).to_be_visible()
     page.get_by_role("button", name="I have read it and will follow it").click()
-    assert page.get_by_text("This field is required.").is_visible()
+    expect(page.get_by_text("This field is required.")).to_be_visible()
     shot(page, "conduct-2-staff-policy-needs-a-name")
     page.get_by_label("Type your full name").fill("Chloe Bennett")
     page.get_by_role("button", name="I have read it and will follow it").click()
     page.wait_for_url(page.base_url + "/")
-    assert page.get_by_text("you have acknowledged the staff social media policy").is_visible()
+    expect(page.get_by_text("you have acknowledged the staff social media policy")).to_be_visible()
     assert "Please read and acknowledge" not in page.locator("main").inner_text()
     shot(page, "conduct-3-staff-acknowledged")
     assert Acknowledgement.objects.filter(user__username="staff", signature="Chloe Bennett").exists()
@@ -54,7 +55,7 @@ def test_staff_acknowledge_the_policy_and_a_leader_records_an_incident_to_its_ou
     assign.get_by_label("Investigator (leadership team)").select_option(label="Daniel Reid")
     assign.get_by_label("Investigation due by").fill((timezone.localdate() + timedelta(days=7)).isoformat())
     assign.get_by_role("button", name="Assign").click()
-    assert page.get_by_text("Investigator assigned; they have been told.").is_visible()
+    expect(page.get_by_text("Investigator assigned; they have been told.")).to_be_visible()
     page.get_by_role("textbox", name="Investigation note").fill("Spoke to Tom; he took the story down at once.")
     page.get_by_role("button", name="Add note").click()
     shot(page, "conduct-6-under-investigation")
@@ -63,9 +64,9 @@ def test_staff_acknowledge_the_policy_and_a_leader_records_an_incident_to_its_ou
     outcome.get_by_label("Outcome").select_option(label="Verbal warning")
     outcome.get_by_label("Reason").fill("Named the nursery on a public story; removed promptly when asked.")
     outcome.get_by_role("button", name="Record the outcome").click()
-    assert page.get_by_text("The staff member has been told the outcome").is_visible()
+    expect(page.get_by_text("The staff member has been told the outcome")).to_be_visible()
     page.get_by_role("region", name="Close the incident").get_by_role("button", name="Close").click()
-    assert page.get_by_text("Incident closed.").is_visible()
+    expect(page.get_by_text("Incident closed.")).to_be_visible()
     timeline = page.get_by_role("region", name="Timeline").inner_text()
     for step in ("Reported", "Investigator assigned", "Note", "Outcome decided", "Incident closed"):
         assert step in timeline
