@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -202,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
     # --- posts ---
 
     # --- moderation ---
+    # Every 5 minutes, around the clock: items past their review target notify, then escalate.
+    "moderation-escalate-overdue-items": {
+        "task": "moderation.tasks.escalate_overdue_items",
+        "schedule": crontab(minute="*/5"),
+    },
 
     # --- staff_conduct ---
 }
