@@ -91,7 +91,7 @@ def published_post(world, channel, *, external_id, children=(), caption="Sports 
     post.channels.add(channel)
     if children:
         image = PostImage.objects.create(post=post, image="posts/x.jpg", thumbnail="posts/thumbs/x.jpg",
-                                         alt_text="Children racing")
+                                         alt_text="Children racing", width=10, height=10)
         image.children.set(children)
     Publication.objects.create(post=post, channel=channel, published_at=timezone.now(), published_by=world.leader,
                                external_id=external_id)
