@@ -25,7 +25,7 @@ def perform_platform_action(item_id: int, *, now=None) -> bool:
     """Record that a hide/delete decision is waiting to be carried out on the platform (once)."""
     now = now or timezone.now()
     with transaction.atomic(), acting_as(None, "Platform action requested"):
-        item = ModerationItem.objects.select_for_update().select_related("comment").get(pk=item_id)
+        item = ModerationItem.objects.select_for_update(of=("self",)).select_related("comment").get(pk=item_id)
         if item.action not in PLATFORM_ACTIONS or item.platform_action_status != PlatformActionStatus.NONE:
             return False
         item.platform_action_status = PlatformActionStatus.AWAITING
