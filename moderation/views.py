@@ -71,6 +71,7 @@ def _query_without(request, key: str) -> str:
 
 
 @never_cache
+@login_required
 def item_detail(request, pk):
     item = _get_item(request, pk)
     item = queries.items_for_page(item.nursery).get(pk=item.pk)
@@ -95,6 +96,7 @@ def _version(request) -> int | None:
 
 
 @require_POST
+@login_required
 def claim(request, pk):
     item = _get_item(request, pk)
     try:
@@ -105,6 +107,7 @@ def claim(request, pk):
 
 
 @require_POST
+@login_required
 def release(request, pk):
     item = _get_item(request, pk)
     try:
@@ -115,6 +118,7 @@ def release(request, pk):
 
 
 @require_POST
+@login_required
 def resolve(request, pk):
     item = _get_item(request, pk)
     form = ResolveForm(request.POST, item=item)
