@@ -186,7 +186,7 @@ def _bulk_items(world, channel, count):
 
 
 # session, user, nursery, roles, navbar counts, channels, two lanes (count + page + prefetches), queue counts.
-QUEUE_QUERIES = 16
+QUEUE_QUERIES = 18
 
 
 @pytest.mark.parametrize("count", [5, 5000])
