@@ -72,3 +72,9 @@ def moderation_counts(context):
 
     nursery = context.get("current_nursery")
     return queue_counts(nursery) if nursery else None
+
+
+@register.filter
+def rules_hit(hits) -> list[str]:
+    """Each rule once ("Child named: Children's full names"), however many times it matched."""
+    return list(dict.fromkeys(f"{hit.get_category_display()}: {hit.rule_name}" for hit in hits))
