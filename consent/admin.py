@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from consent.models import ConsentDecision, ConsentWording
+from consent.models import ConsentDecision, ConsentRequest, ConsentWording
 from nursery.admin import ReadOnlyAdminMixin
 
 
@@ -20,3 +20,12 @@ class ConsentDecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     search_fields = ["child__first_name", "child__last_name", "guardian__username", "signature"]
     list_select_related = ["child", "guardian", "wording"]
     date_hierarchy = "decided_at"
+
+
+@admin.register(ConsentRequest)
+class ConsentRequestAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["child", "scope", "kind", "recipient", "round", "sent_at"]
+    list_filter = ["nursery", "kind", "scope"]
+    search_fields = ["child__first_name", "child__last_name", "recipient__username", "recipient__last_name"]
+    list_select_related = ["child", "recipient"]
+    date_hierarchy = "sent_at"

@@ -104,3 +104,42 @@ class ConsentDecision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRowError("Consent decisions are a ledger and are never deleted.")
+
+
+class RequestKind(models.TextChoices):
+    FIRST_ASK = "first_ask", "Asked for a first decision"
+    RENEWAL = "renewal", "Asked to renew"
+    NEW_WORDING = "new_wording", "Asked to agree to new wording"
+    EXPIRY_NOTICE = "expiry_notice", "Leadership told of an expiry"
+
+
+class ConsentRequest(models.Model):
+    """A request or reminder that was sent: the record that makes the daily reminders safe to run twice.
+
+    ``cycle`` names what the request is about (the day the child joined, the day a grant expires, the
+    wording version), so a new grant or a new wording starts a new series of at most a request and
+    ``MAX_REMINDERS`` reminders; ``round`` counts within the series (1 is the request itself).
+    """
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="consent_requests")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="consent_requests")
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    kind = models.CharField(max_length=16, choices=RequestKind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cycle = models.CharField(max_length=40)
+    round = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField()
+
+    history = history()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "scope", "kind", "recipient", "cycle", "round"], name="one_request_per_round"
+            )
+        ]
+        indexes = [models.Index(fields=["nursery", "kind", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.child} · {self.get_scope_display()} · round {self.round}"

@@ -170,3 +170,147 @@ def children_lacking_consent(
     """The (child, scope) pairs without effective consent, for the posts consent gate."""
     states = consent_states(set(child_ids), set(scopes), now=now, lock=lock)
     return [s for s in states.values() if not s.effective]
+
+
+# --- Pages --------------------------------------------------------------------------------------------
+
+SCOPE_WORDS = {
+    # (scope, effective) -> the state in a parent's words
+    (Scope.CLOSED, True): "Photos may be shared on our private parents' page",
+    (Scope.CLOSED, False): "Not on our private parents' page",
+    (Scope.PUBLIC, True): "Photos may be shared on our public pages",
+    (Scope.PUBLIC, False): "Not on public pages",
+}
+SCOPE_TITLES = {Scope.CLOSED: "Private parents' page", Scope.PUBLIC: "Public pages"}
+STATE_TONES = {
+    State.GRANTED: "yes", State.RENEWAL_DUE: "warn", State.WITHDRAWN: "no", State.EXPIRED: "no",
+    State.WORDING_CHANGED: "warn", State.NOT_ASKED: "no", State.LEFT: "no",
+}
+
+
+def plain_words(state: ConsentState) -> str:
+    return SCOPE_WORDS[(state.scope, state.effective)]
+
+
+def parent_detail(state: ConsentState) -> str:
+    """Why the state is what it is, and what the parent can do, in one sentence."""
+    if state.state == State.RENEWAL_DUE:
+        return f"Please renew by {timezone.localtime(state.expires_at):%-d %B %Y}, or it will stop."
+    if state.state == State.EXPIRED:
+        return f"Your consent ended on {timezone.localtime(state.expires_at):%-d %B %Y}. Please renew it."
+    if state.state == State.WORDING_CHANGED:
+        return "We have updated what you agree to. Please read the new wording and decide again."
+    if state.state == State.NOT_ASKED:
+        return "Nobody has decided yet, so we do not share photos."
+    if state.state == State.LEFT:
+        return "Your child has left the nursery, so we do not share photos."
+    return ""
+
+
+@dataclass
+class ScopeView:
+    """One scope of one child, ready for a page."""
+
+    state: ConsentState
+
+    @property
+    def scope(self) -> str:
+        return self.state.scope
+
+    @property
+    def title(self) -> str:
+        return SCOPE_TITLES[self.state.scope]
+
+    @property
+    def words(self) -> str:
+        return plain_words(self.state)
+
+    @property
+    def detail(self) -> str:
+        return parent_detail(self.state)
+
+    @property
+    def tone(self) -> str:
+        return STATE_TONES[self.state.state]
+
+
+def parent_children(user, nursery, *, now: datetime | None = None) -> list[tuple[Guardianship, list[ScopeView]]]:
+    """The children ``user`` is a guardian of, each with both scopes (five queries however many)."""
+    guardianships = list(
+        Guardianship.objects.filter(user=user, child__nursery=nursery)
+        .select_related("child__room").order_by("child__first_name", "child__pk")
+    )
+    states = consent_states([g.child_id for g in guardianships], now=now)
+    return [(g, [ScopeView(states[(g.child_id, s)]) for s in Scope.values]) for g in guardianships]
+
+
+def ledger(child: Child):
+    """Every decision for a child, newest first, with the wording agreed to and who entered it."""
+    return child.consent_decisions.select_related("guardian", "wording", "recorded_by").order_by(
+        "-decided_at", "-pk"
+    )
+
+
+@dataclass
+class RegisterRow:
+    child: Child
+    states: dict[str, ConsentState]
+
+    @property
+    def closed(self) -> ConsentState:
+        return self.states[Scope.CLOSED]
+
+    @property
+    def public(self) -> ConsentState:
+        return self.states[Scope.PUBLIC]
+
+    @property
+    def latest(self) -> ConsentDecision | None:
+        decisions = [s.latest for s in self.states.values() if s.latest is not None]
+        return max(decisions, key=lambda d: (d.decided_at, d.pk), default=None)
+
+    @property
+    def no_photos(self) -> bool:
+        return not self.closed.effective and not self.public.effective
+
+
+@dataclass
+class RegisterRoom:
+    name: str
+    rows: list[RegisterRow]
+    on_roll: int = 0
+    closed_granted: int = 0
+    public_granted: int = 0
+    no_photos: int = 0
+    attention: int = 0
+
+
+ATTENTION = {State.NOT_ASKED, State.EXPIRED, State.RENEWAL_DUE, State.WORDING_CHANGED}
+
+
+def consent_register(
+    nursery, *, now: datetime | None = None, room_id: int | None = None, state: str = "", scope: str = ""
+) -> list[RegisterRoom]:
+    """Every child on roll, by room, with both scopes; the counts are of the room before filtering."""
+    now = now or timezone.now()
+    children = list(
+        Child.objects.on_roll(timezone.localdate(now)).filter(nursery=nursery).select_related("room")
+        .order_by("room__name", "first_name", "last_name", "pk")
+    )
+    if room_id:
+        children = [c for c in children if c.room_id == room_id]
+    states = consent_states([c.pk for c in children], now=now)
+    rooms: dict[str, RegisterRoom] = {}
+    scopes = [scope] if scope in Scope.values else list(Scope.values)
+    for child in children:
+        row = RegisterRow(child, {s: states[(child.pk, s)] for s in Scope.values})
+        room = rooms.setdefault(child.room.name if child.room else "No room", RegisterRoom(
+            child.room.name if child.room else "No room", []))
+        room.on_roll += 1
+        room.closed_granted += row.closed.effective
+        room.public_granted += row.public.effective
+        room.no_photos += row.no_photos
+        room.attention += any(s.state in ATTENTION for s in row.states.values())
+        if not state or any(row.states[s].state == state for s in scopes):
+            room.rows.append(row)
+    return list(rooms.values())

@@ -17,8 +17,9 @@ class Hit:
     text: str
 
 
-# UK numbers: +44 / 0044 / 0, then 9-10 more digits, optionally grouped by spaces, dots or dashes.
-PHONE = re.compile(r"(?<![\w+])(?:\+44\s?|0044\s?|0)(?:\d[\s.\-]?){8,9}\d(?!\d)")
+# UK numbers: +44 / 0044 (optionally followed by "(0)") / 0, then 9-10 more digits, optionally grouped by
+# spaces, dots or dashes, with the area code possibly in brackets: "(0113) 496 0000", "+44 (0)7700 900123".
+PHONE = re.compile(r"(?<![\w+(])(?:(?:\+44|0044)\s?(?:\(0\)\s?)?|\(?0)(?:\d(?:\)\s?|[\s.\-])?){8,9}\d(?!\d)")
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
 # Full UK postcodes, e.g. LS6 2AB, SW1A 1AA, M1 1AE (case-insensitive, space optional).
 POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b", re.IGNORECASE)

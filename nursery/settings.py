@@ -199,8 +199,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each app's entries sit in its own block; beat runs in UTC, so each says when it runs in words.
 CELERY_BEAT_SCHEDULE = {
     # --- consent ---
+    # Every day at 07:30 UTC (half past seven or eight in the morning in London): consent requests,
+    # reminders, renewals and expiry notices. Safe to run again: what was sent is recorded.
+    "consent-requests-and-renewals": {
+        "task": "consent.tasks.send_consent_requests",
+        "schedule": crontab(hour=7, minute=30),
+    },
 
     # --- posts ---
+    "posts-publish-due": {  # every five minutes
+        "task": "posts.tasks.publish_due_posts", "schedule": crontab(minute="*/5"),
+    },
+    "posts-escalate-takedowns": {  # every fifteen minutes (each takedown is told at most once a day)
+        "task": "posts.tasks.escalate_overdue_takedowns", "schedule": crontab(minute="*/15"),
+    },
+    "posts-remind-approvals": {  # every day at 08:00 UTC (9:00 in British Summer Time)
+        "task": "posts.tasks.remind_waiting_approvals", "schedule": crontab(hour=8, minute=0),
+    },
 
     # --- moderation ---
     # Every 5 minutes, around the clock: items past their review target notify, then escalate.
@@ -210,11 +225,32 @@ CELERY_BEAT_SCHEDULE = {
     },
 
     # --- staff_conduct ---
+    # Every day at 08:00 UTC; each person is reminded at most once a week and four times in all,
+    # so a missed run delays a reminder by a day, never by a week.
+    "staff-conduct-acknowledgement-reminders": {
+        "task": "staff_conduct.tasks.chase_acknowledgements_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    # Every day at 07:30 UTC (before the working day in London, summer or winter).
+    "staff-conduct-incident-escalation": {
+        "task": "staff_conduct.tasks.escalate_incidents_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # Meta (Facebook/Instagram) webhooks and Graph API.
 META_APP_SECRET = env("META_APP_SECRET")
 META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")
+# Publishing through the Graph API: tests point the base URL at a local server.
+META_GRAPH_BASE_URL = env("META_GRAPH_BASE_URL", "https://graph.facebook.com").rstrip("/")
+META_GRAPH_VERSION = env("META_GRAPH_VERSION", "v26.0")
+META_GRAPH_TIMEOUT_SECONDS = float(env("META_GRAPH_TIMEOUT_SECONDS", "20"))
+# How long a signed photo address handed to Instagram stays valid.
+SIGNED_MEDIA_MAX_AGE_SECONDS = int(env("SIGNED_MEDIA_MAX_AGE_SECONDS", "3600"))
+
+# Secrets at rest (page access tokens): Fernet keys, the first encrypts, all decrypt (rotation).
+# Required when DJANGO_DEBUG is off; in development a key is derived from the secret key.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
 
 LOGGING = {
     "version": 1,

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class PostsConfig(AppConfig):
     name = "posts"
     verbose_name = "Posts"
+
+    def ready(self) -> None:
+        from posts import receivers  # noqa: F401 - connects the consent withdrawal receiver

@@ -29,6 +29,10 @@ class Channel(models.Model):
     )
     url = models.URLField(blank=True)
     active = models.BooleanField(default=True)
+    # A name in posts.publishing's registry; a plain string so a new backend needs no migration.
+    publisher = models.CharField(
+        max_length=32, default="manual", help_text="How posts reach this channel (see posts/publishing.py)."
+    )
 
     history = history()
 
@@ -98,6 +102,18 @@ class Post(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Whoever changed the current version last: they may not approve it either (four eyes).
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    consent_note = models.TextField(
+        blank=True, help_text="Why the post was sent back to draft by a consent change, shown until resubmitted."
+    )
+    approval_reminded_at = models.DateTimeField(null=True, blank=True)
+    schedule_held_at = models.DateTimeField(
+        null=True, blank=True, help_text="When leadership was told that the scheduled time passed unpublished."
+    )
 
     history = history(m2m_fields=[channels])
 
@@ -108,6 +124,45 @@ class Post(models.Model):
     def __str__(self) -> str:
         first_line = (self.caption or "").strip().splitlines()[0] if (self.caption or "").strip() else "Untitled post"
         return f"{first_line[:60]} (#{self.pk})"
+
+
+class PostEvent(models.Model):
+    """One step in a post's life, who took it and why: the history the post page shows. Never changed."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Drafted"
+        EDITED = "edited", "Edited"
+        SUBMITTED = "submitted", "Submitted for approval"
+        WITHDRAWN = "withdrawn", "Submission withdrawn"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        REJECTED = "rejected", "Rejected"
+        PUBLISHED = "published", "Published"
+        TAKEN_DOWN = "taken_down", "Taken down"
+        RETURNED_TO_DRAFT = "returned_to_draft", "Sent back to draft"
+        SCHEDULE_HELD = "schedule_held", "Scheduled publication held"
+        TAKEDOWN_OPENED = "takedown_opened", "Takedown opened"
+        TAKEDOWN_ESCALATED = "takedown_escalated", "Takedown overdue"
+        TAKEDOWN_CONFIRMED = "takedown_confirmed", "Removal confirmed"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=24, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=PostStatus.choices)
+    to_status = models.CharField(max_length=20, choices=PostStatus.choices)
+    version = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty when the system acted (a consent withdrawal, a scheduled task).",
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["post", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.post_id}, v{self.version})"
 
 
 class PostImage(models.Model):
@@ -157,3 +212,45 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post} on {self.channel.name}"
+
+
+class Takedown(models.Model):
+    """A published post that pictures a child whose consent was withdrawn: leadership must remove it."""
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="takedowns")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="takedowns")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="takedowns")
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    reason = models.TextField()
+    opened_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    next_escalation_at = models.DateTimeField(help_text="When leadership is next told it is overdue.")
+    escalations = models.PositiveIntegerField(default=0)
+    last_escalated_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmation_note = models.TextField(blank=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "child", "scope"], condition=Q(confirmed_at__isnull=True),
+                name="one_open_takedown_per_post_child_scope",
+            )
+        ]
+        indexes = [models.Index(fields=["nursery", "confirmed_at", "deadline"])]
+
+    def __str__(self) -> str:
+        return f"Take down {self.post} ({self.child})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_at is None
+
+    def is_overdue(self, now) -> bool:
+        return self.is_open and self.deadline <= now

@@ -1,3 +1,34 @@
+from django.urls import path
+
+from posts import views
+
 app_name = "posts"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("posts/", views.my_posts, name="mine"),
+    path("posts/new/", views.new_post, name="new"),
+    path("posts/approvals/", views.approvals, name="approvals"),
+    path("posts/scheduled/", views.scheduled, name="scheduled"),
+    path("posts/published/", views.published, name="published"),
+    path("posts/<int:pk>/", views.detail, name="detail"),
+    path("posts/<int:pk>/edit/", views.edit, name="edit"),
+    path("posts/<int:pk>/photos/", views.add_photos, name="add_photos"),
+    path("posts/<int:pk>/submit/", views.submit, name="submit"),
+    path("posts/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("posts/<int:pk>/approve/", views.approve, name="approve"),
+    path("posts/<int:pk>/request-changes/", views.request_changes, name="request_changes"),
+    path("posts/<int:pk>/reject/", views.reject, name="reject"),
+    path("posts/<int:pk>/publish/", views.publish, name="publish"),
+    path("posts/<int:pk>/take-down/", views.take_down, name="take_down"),
+    path("posts/photos/<int:pk>/", views.describe_photo, name="describe_photo"),
+    path("posts/photos/<int:pk>/remove/", views.remove_photo, name="remove_photo"),
+    path("posts/photos/<int:pk>/image.jpg", views.photo, name="photo"),
+    path("posts/photos/<int:pk>/thumbnail.jpg", views.thumbnail, name="thumbnail"),
+    path("posts/takedowns/", views.takedowns, name="takedowns"),
+    path("posts/takedowns/<int:pk>/", views.takedown, name="takedown"),
+    path("posts/channels/", views.channels, name="channels"),
+    path("posts/channels/new/", views.channel_form, name="channel_new"),
+    path("posts/channels/<int:pk>/", views.channel_form, name="channel_edit"),
+    path("posts/occasions/new/", views.occasion_form, name="occasion_new"),
+    path("posts/occasions/<int:pk>/", views.occasion_form, name="occasion_edit"),
+]

@@ -30,3 +30,20 @@ def test_names_are_escaped_not_treated_as_patterns():
     assert detectors.names_in("O'Brien (Jr.) came", ["O'Brien (Jr.)"])[0].text == "O'Brien (Jr.)"
     assert detectors.names_in("anything", [".*"]) == []
 
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("call the office on (0113) 496 0000 today", "(0113) 496 0000"),
+        ("from abroad: +44 (0)7700 900123.", "+44 (0)7700 900123"),
+        ("or 0044 (0) 113 496 0000", "0044 (0) 113 496 0000"),
+    ],
+)
+def test_it_finds_uk_phone_numbers_written_with_brackets(text, number):
+    assert [hit.text for hit in detectors.phone_numbers(text)] == [number]
+
+
+@pytest.mark.parametrize("text", ["songs (1) and (2)", "steps 1) 2) 3) 4) 5) 6) 7) 8) 9) 10)", "(0) 12 cakes"])
+def test_brackets_alone_do_not_make_a_phone_number(text):
+    assert not detectors.phone_numbers(text)

@@ -1,0 +1,77 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from nursery.admin import ReadOnlyAdminMixin
+from posts.models import Channel, Occasion, Post, PostEvent, PostImage, Publication, Takedown
+
+
+@admin.register(Channel)
+class ChannelAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "nursery", "platform", "audience", "publisher", "active"]
+    list_filter = ["nursery", "platform", "audience", "active"]
+    search_fields = ["name", "external_id", "url"]
+
+
+@admin.register(Occasion)
+class OccasionAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "date", "nursery", "created_by"]
+    list_filter = ["nursery"]
+    search_fields = ["name", "description"]
+    date_hierarchy = "date"
+
+
+class PostImageInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PostImage
+    fields = ["alt_text", "no_identifiable_child", "width", "height", "position"]
+    readonly_fields = fields
+    extra = 0
+
+
+class PostEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PostEvent
+    fields = ["at", "action", "from_status", "to_status", "version", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Post)
+class PostAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Posts change only through the workflow (posts/services.py); the admin shows them and their history."""
+
+    list_display = ["__str__", "nursery", "author", "status", "version", "approved_version", "submitted_at",
+                    "published_at"]
+    list_filter = ["nursery", "status"]
+    search_fields = ["caption", "author__username", "author__last_name"]
+    date_hierarchy = "created_at"
+    inlines = [PostImageInline, PostEventInline]
+
+
+@admin.register(PostImage)
+class PostImageAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["alt_text", "post", "no_identifiable_child", "width", "height"]
+    list_filter = ["post__nursery", "no_identifiable_child"]
+    search_fields = ["alt_text", "children__first_name", "children__last_name"]
+    # The file fields are not shown: a photo of a child is served only through the permission-checked page.
+    exclude = ["image", "thumbnail"]
+
+
+@admin.register(PostEvent)
+class PostEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "post", "action", "from_status", "to_status", "version", "actor"]
+    list_filter = ["action", "post__nursery"]
+    search_fields = ["note", "post__caption", "actor__username"]
+    date_hierarchy = "at"
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["post", "channel", "published_at", "published_by", "removed_at", "removed_by"]
+    list_filter = ["channel__nursery", "channel"]
+    search_fields = ["url", "external_id", "post__caption"]
+
+
+@admin.register(Takedown)
+class TakedownAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ["post", "child", "scope", "opened_at", "deadline", "escalations", "confirmed_at", "confirmed_by"]
+    list_filter = ["nursery", "scope", ("confirmed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["reason", "child__first_name", "child__last_name", "post__caption"]

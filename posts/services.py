@@ -1,0 +1,696 @@
+"""Every change to a post, one function per step of the workflow.
+
+Each service locks the post row, asks ``workflow.move()`` whether the step is allowed (status and
+role), applies its own rules (four eyes, the exact version approved, the consent gate), writes the
+post's history (``PostEvent``) and the audit trail (``acting_as``), and notifies people; emails go
+after commit.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from nursery.audit import acting_as
+from nursery.errors import ServiceError
+from nursery.models import Child, Nursery, Role
+from nursery.permissions import is_leader, is_staff_member, users_with_role
+from nursery.services import notify
+from posts import workflow
+from posts.captions import CaptionCheck, check_caption
+from posts.gate import SCOPE_WORDS, consent_problems, pictured_children, refusal
+from posts.images import process_upload
+from posts.models import Channel, Occasion, Post, PostEvent, PostImage, PostStatus, Publication, Takedown
+from posts.publishing import publisher_for, publisher_named
+
+Action = PostEvent.Action
+S = PostStatus
+MESSAGE = "posts/email/message.txt"
+
+
+@dataclass
+class Submission:
+    post: Post
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def post_url(post: Post) -> str:
+    return reverse("posts:detail", args=[post.pk])
+
+
+def _locked(post: Post) -> Post:
+    return Post.objects.select_for_update(of=("self",)).select_related("nursery", "author").get(pk=post.pk)
+
+
+def _log(post: Post, action: str, from_status: str, actor, now: datetime, note: str = "") -> PostEvent:
+    return PostEvent.objects.create(
+        post=post, action=action, from_status=from_status, to_status=post.status, version=post.version,
+        actor=actor, at=now, note=note,
+    )
+
+
+def _clear_approval(post: Post) -> None:
+    post.approved_version = post.approved_by = post.approved_at = None
+
+
+def _leadership(nursery: Nursery, *, besides=None) -> list:
+    return [u for u in users_with_role(nursery, Role.LEADERSHIP) if besides is None or u.pk != besides.pk]
+
+
+def _tell(users: Iterable, subject: str, post: Post, message: str, *, url: str = "") -> None:
+    notify(users, subject, MESSAGE, {"message": message, "post": post}, nursery=post.nursery,
+           url=url or post_url(post))
+
+
+def _required(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError(f"Please write {what}.")
+    return text
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j M Y, H:i")
+
+
+def _check_belongs(nursery_id: int, *, channels: Iterable[Channel] = (), occasion: Occasion | None = None,
+                   children: Iterable[Child] = ()) -> None:
+    if any(c.nursery_id != nursery_id for c in channels):
+        raise ServiceError("Choose channels of this nursery only.")
+    if occasion is not None and occasion.nursery_id != nursery_id:
+        raise ServiceError("Choose an occasion of this nursery.")
+    if any(c.nursery_id != nursery_id for c in children):
+        raise ServiceError("Only children of this nursery can be tagged.")
+
+
+def _check_schedule(scheduled_for: datetime | None, now: datetime) -> None:
+    if scheduled_for is not None and scheduled_for <= now:
+        raise ServiceError("Choose a scheduled time in the future, or leave it empty to publish by hand.")
+
+
+def readiness(post: Post) -> tuple[list[str], list[str]]:
+    """What stops the post being submitted or approved, and what the author should look at again."""
+    problems: list[str] = []
+    channels = list(post.channels.all())
+    images = list(post.images.prefetch_related("children"))
+    if not channels:
+        problems.append("Choose at least one channel.")
+    problems += [f"{c.name} is no longer in use: choose another channel." for c in channels if not c.active]
+    if not images and not post.caption.strip():
+        problems.append("Write a caption or add a photo.")
+    for number, image in enumerate(images, start=1):
+        tagged = bool(image.children.all())
+        if not image.alt_text.strip():
+            problems.append(f"Photo {number} needs a description for people who cannot see it (alt text).")
+        if tagged and image.no_identifiable_child:
+            problems.append(
+                f"Photo {number} has children tagged but is also marked as showing no identifiable child: "
+                "choose one."
+            )
+        elif not tagged and not image.no_identifiable_child:
+            problems.append(
+                f"Photo {number}: tag every child who can be identified, or confirm that no child can be."
+            )
+    if post.occasion_id is None and any(image.children.all() for image in images):
+        problems.append("Photos of children are shared only for special occasions: choose the occasion.")
+    check: CaptionCheck = check_caption(post.caption, nursery=post.nursery, pictured_children=pictured_children(post))
+    return problems + list(check.blocking), list(check.warnings)
+
+
+def _refuse_unless_ready(post: Post) -> list[str]:
+    problems, warnings = readiness(post)
+    if problems:
+        raise ServiceError(" ".join(problems))
+    return warnings
+
+
+# --- drafting --------------------------------------------------------------------------------------
+
+
+def create_draft(
+    user, *, nursery: Nursery, caption: str = "", channels: Iterable[Channel] = (), occasion: Occasion | None = None,
+    scheduled_for: datetime | None = None, photos: Iterable = (), now: datetime | None = None,
+) -> Post:
+    """A new draft, with its photos made safe first: if one is refused, nothing is stored."""
+    now = now or timezone.now()
+    channels = list(channels)
+    if not is_staff_member(user, nursery):
+        raise ServiceError("Only the nursery's staff can draft posts.")
+    _check_belongs(nursery.pk, channels=channels, occasion=occasion)
+    _check_schedule(scheduled_for, now)
+    processed = [process_upload(upload) for upload in photos]
+    with transaction.atomic(), acting_as(user, "Drafted a post"):
+        post = Post.objects.create(
+            nursery=nursery, author=user, edited_by=user, caption=caption.strip(), occasion=occasion,
+            scheduled_for=scheduled_for,
+        )
+        post.channels.set(channels)
+        for position, photo in enumerate(processed):
+            _attach(post, photo, position=position)
+        _log(post, Action.CREATED, S.DRAFT, user, now,
+             f"With {len(processed)} photo{'s' if len(processed) != 1 else ''}." if processed else "")
+    return post
+
+
+def _attach(post: Post, processed, *, position: int, alt_text: str = "", children: Iterable[Child] = (),
+            no_identifiable_child: bool = False) -> PostImage:
+    image = PostImage(post=post, alt_text=alt_text.strip()[:250], no_identifiable_child=no_identifiable_child,
+                      position=position)
+    image.image.save(processed.image.name, processed.image, save=False)
+    image.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
+    image.save()
+    image.children.set(children)
+    return image
+
+
+def _edit(user, post: Post, what: str, change, *, now: datetime) -> Post:
+    """Apply ``change(post)`` as a new version; an approval does not survive it."""
+    with transaction.atomic(), acting_as(user, f"Edited a post: {what}"):
+        post = _locked(post)
+        before = post.status
+        post.status = workflow.move(user, post, Action.EDITED)
+        change(post)
+        post.version += 1
+        post.edited_by = user
+        note = what
+        if before == S.APPROVED:
+            approver = post.approved_by
+            _clear_approval(post)
+            note += ". The approval was of the earlier version, so the post waits for approval again"
+            _tell([approver], "An approved post was changed", post,
+                  f"{user.get_full_name() or user} changed a post you approved ({what.lower()}). "
+                  "It is waiting for approval again.")
+        post.save()
+        _log(post, Action.EDITED, before, user, now, note)
+    return post
+
+
+def edit_post(
+    user, *, post: Post, caption: str, channels: Iterable[Channel], occasion: Occasion | None,
+    scheduled_for: datetime | None, now: datetime | None = None,
+) -> Post:
+    now = now or timezone.now()
+    channels = list(channels)
+    _check_belongs(post.nursery_id, channels=channels, occasion=occasion)
+    if scheduled_for != post.scheduled_for:
+        _check_schedule(scheduled_for, now)
+    changed = [
+        label for label, differs in [
+            ("caption", caption.strip() != post.caption),
+            ("channels", {c.pk for c in channels} != set(post.channels.values_list("pk", flat=True))),
+            ("occasion", (occasion.pk if occasion else None) != post.occasion_id),
+            ("scheduled time", scheduled_for != post.scheduled_for),
+        ] if differs
+    ]
+    if not changed:
+        return post
+
+    def change(p: Post) -> None:
+        p.caption, p.occasion, p.scheduled_for = caption.strip(), occasion, scheduled_for
+        p.schedule_held_at = None
+        p.channels.set(channels)
+
+    return _edit(user, post, "Changed the " + ", ".join(changed), change, now=now)
+
+
+def add_images(user, *, post: Post, photos: Iterable, now: datetime | None = None) -> list[PostImage]:
+    """Make each upload safe (re-encoded, metadata stripped) and attach it; the originals are not kept."""
+    now = now or timezone.now()
+    workflow.move(user, post, Action.EDITED)  # refuse before the work of processing the photos
+    processed = [process_upload(upload) for upload in photos]
+    if not processed:
+        raise ServiceError("Choose at least one photo.")
+    created: list[PostImage] = []
+
+    def change(p: Post) -> None:
+        start = p.images.count()
+        created.extend(_attach(p, photo, position=start + i) for i, photo in enumerate(processed))
+
+    _edit(user, post, f"Added {len(processed)} photo{'s' if len(processed) != 1 else ''}", change, now=now)
+    return created
+
+
+def describe_image(
+    user, *, image: PostImage, alt_text: str, children: Iterable[Child], no_identifiable_child: bool,
+    now: datetime | None = None,
+) -> PostImage:
+    """Alt text and who is pictured: what the consent gate and the approver rely on."""
+    now = now or timezone.now()
+    children = list(children)
+    _check_belongs(image.post.nursery_id, children=children)
+    if children and no_identifiable_child:
+        raise ServiceError("Either tag the children pictured or confirm that no child can be identified, not both.")
+
+    def change(p: Post) -> None:
+        image.alt_text = alt_text.strip()[:250]
+        image.no_identifiable_child = no_identifiable_child
+        image.save()
+        image.children.set(children)
+
+    _edit(user, image.post, "Changed a photo's description or the children tagged", change, now=now)
+    return image
+
+
+def remove_image(user, *, image: PostImage, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    files = [image.image.name, image.thumbnail.name]
+    storage = image.image.storage
+
+    def change(p: Post) -> None:
+        image.delete()
+        # A removed photo of a child should not linger on disk; only once the removal has committed.
+        transaction.on_commit(lambda: [storage.delete(name) for name in files if name])
+
+    _edit(user, image.post, "Removed a photo", change, now=now)
+
+
+# --- the approval workflow ------------------------------------------------------------------------------
+
+
+def submit_post(user, *, post: Post, now: datetime | None = None) -> Submission:
+    """Send for approval. Missing consent only warns here: the author can still fix it while it waits."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, "Submitted a post for approval"):
+        post = _locked(post)
+        before = post.status
+        post.status = workflow.move(user, post, Action.SUBMITTED)
+        warnings = _refuse_unless_ready(post)
+        warnings += [p.message for p in consent_problems(post, now=now)]
+        post.submitted_at = now
+        post.consent_note = ""
+        post.approval_reminded_at = post.schedule_held_at = None
+        post.save()
+        _log(post, Action.SUBMITTED, before, user, now)
+        _tell(_leadership(post.nursery, besides=user), "A post is waiting for approval", post,
+              f"{user.get_full_name() or user} submitted a post for approval.")
+    return Submission(post, warnings)
+
+
+def withdraw_submission(user, *, post: Post, now: datetime | None = None) -> Post:
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, "Withdrew a post from approval"):
+        post = _locked(post)
+        before = post.status
+        post.status = workflow.move(user, post, Action.WITHDRAWN)
+        _clear_approval(post)
+        post.save()
+        _log(post, Action.WITHDRAWN, before, user, now)
+    return post
+
+
+def approve_post(user, *, post: Post, version: int, now: datetime | None = None) -> Post:
+    """Approve the exact version the leader looked at; never one they wrote or last changed themselves."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, "Approved a post"):
+        post = _locked(post)
+        before = post.status
+        target = workflow.move(user, post, Action.APPROVED)
+        if version != post.version:
+            raise ServiceError(
+                "The post has changed since you opened it. Please look at the latest version before approving."
+            )
+        if post.nursery.four_eyes_approval and user.pk in (post.author_id, post.edited_by_id):
+            raise ServiceError(
+                "You wrote or last changed this post, so another member of the leadership team must approve it."
+            )
+        _refuse_unless_ready(post)
+        problems = consent_problems(post, now=now)
+        if problems:
+            raise ServiceError(refusal("approved", problems))
+        post.status = target
+        post.approved_version, post.approved_by, post.approved_at = post.version, user, now
+        post.save()
+        _log(post, Action.APPROVED, before, user, now)
+        _tell([post.author], "Your post was approved", post,
+              f"{user.get_full_name() or user} approved your post."
+              + (f" It is scheduled for {_when(post.scheduled_for)}." if post.scheduled_for else ""))
+    return post
+
+
+def request_changes(user, *, post: Post, comment: str, now: datetime | None = None) -> Post:
+    now = now or timezone.now()
+    comment = _required(comment, "what should change")
+    with transaction.atomic(), acting_as(user, "Asked for changes to a post"):
+        post = _locked(post)
+        before = post.status
+        post.status = workflow.move(user, post, Action.CHANGES_REQUESTED)
+        _clear_approval(post)
+        post.save()
+        _log(post, Action.CHANGES_REQUESTED, before, user, now, comment)
+        _tell([post.author], "Changes requested to your post", post,
+              f"{user.get_full_name() or user} asked for changes to your post:\n\n{comment}")
+    return post
+
+
+def reject_post(user, *, post: Post, reason: str, now: datetime | None = None) -> Post:
+    now = now or timezone.now()
+    reason = _required(reason, "why the post is rejected")
+    with transaction.atomic(), acting_as(user, "Rejected a post"):
+        post = _locked(post)
+        before = post.status
+        post.status = workflow.move(user, post, Action.REJECTED)
+        _clear_approval(post)
+        post.save()
+        _log(post, Action.REJECTED, before, user, now, reason)
+        _tell([post.author], "Your post was rejected", post,
+              f"{user.get_full_name() or user} rejected your post:\n\n{reason}")
+    return post
+
+
+def _check_urls(post: Post, urls: Mapping[int, str]) -> None:
+    validate = URLValidator(schemes=["https", "http"])
+    for channel in post.channels.all():
+        url = (urls.get(channel.pk) or "").strip()
+        if url:
+            try:
+                validate(url)
+            except ValidationError:
+                raise ServiceError(f"The address for {channel.name} is not a web address.") from None
+
+
+def _go_out(post: Post, *, published_by, urls: Mapping[int, str], now: datetime) -> list[Publication]:
+    """Hand the post to each channel's backend; the caller holds the post and the children locked."""
+    publications = []
+    for channel in post.channels.order_by("name"):
+        if not channel.active:
+            raise ServiceError(f"{channel.name} is no longer in use: edit the post's channels first.")
+        publications.append(
+            publisher_for(channel).publish(post, channel, published_by=published_by,
+                                           url=urls.get(channel.pk, ""), now=now)
+        )
+    post.status, post.published_at = S.PUBLISHED, now
+    post.save()
+    return publications
+
+
+def publish_post(
+    user, *, post: Post, urls: Mapping[int, str] | None = None, now: datetime | None = None,
+) -> list[Publication]:
+    """Publish the approved version on every channel of the post, if every child's consent still holds."""
+    now = now or timezone.now()
+    urls = urls or {}
+    with transaction.atomic(), acting_as(user, "Published a post"):
+        post = _locked(post)
+        before = post.status
+        workflow.move(user, post, Action.PUBLISHED)
+        if post.approved_version != post.version:
+            raise ServiceError("Only the approved version can be published; this one waits for approval.")
+        _check_urls(post, urls)
+        # Re-read consent with the children's rows locked, inside this transaction: a withdrawal
+        # committed since approval (or racing this request) must stop the post here.
+        problems = consent_problems(post, now=now, lock=True)
+        if problems:
+            raise ServiceError(refusal("published", problems))
+        publications = _go_out(post, published_by=user, urls=urls, now=now)
+        _log(post, Action.PUBLISHED, before, user, now)
+        if post.author_id != user.pk:
+            _tell([post.author], "Your post was published", post,
+                  f"{user.get_full_name() or user} published your post.")
+    return publications
+
+
+def take_down_post(user, *, post: Post, reason: str, now: datetime | None = None) -> Post:
+    """Remove the post from every channel; any takedown tasks open on it are done by this."""
+    now = now or timezone.now()
+    reason = _required(reason, "why the post is taken down")
+    with transaction.atomic(), acting_as(user, "Took a post down"):
+        post = _locked(post)
+        before = post.status
+        post.status = workflow.move(user, post, Action.TAKEN_DOWN)
+        for publication in post.publications.filter(removed_at__isnull=True).select_related("channel"):
+            publisher_for(publication.channel).take_down(publication, user=user, now=now)
+        post.save()
+        for takedown in post.takedowns.filter(confirmed_at__isnull=True):
+            _confirm(takedown, user=user, note=reason, now=now)
+        _log(post, Action.TAKEN_DOWN, before, user, now, reason)
+        if post.author_id != user.pk:
+            _tell([post.author], "Your post was taken down", post,
+                  f"{user.get_full_name() or user} took your post down:\n\n{reason}")
+    return post
+
+
+def _confirm(takedown: Takedown, *, user, note: str, now: datetime) -> None:
+    takedown.confirmed_at, takedown.confirmed_by, takedown.confirmation_note = now, user, note
+    takedown.save()
+
+
+def confirm_takedown(user, *, takedown: Takedown, note: str = "", now: datetime | None = None) -> Takedown:
+    """A leader confirms the post is off every channel of the withdrawn scope."""
+    now = now or timezone.now()
+    if not is_leader(user, takedown.nursery_id):
+        raise ServiceError("Only the leadership team can confirm that a post was taken down.")
+    with transaction.atomic(), acting_as(user, "Confirmed a takedown"):
+        post = _locked(takedown.post)
+        takedown = Takedown.objects.select_for_update().select_related("child").get(pk=takedown.pk)
+        if not takedown.is_open:
+            raise ServiceError("This takedown was already confirmed.")
+        in_scope = post.publications.filter(removed_at__isnull=True, channel__audience=takedown.scope)
+        for publication in in_scope.select_related("channel"):
+            publisher_for(publication.channel).take_down(publication, user=user, now=now)
+        # Every open takedown of this post in the scope is met by the same removal.
+        for same in post.takedowns.filter(scope=takedown.scope, confirmed_at__isnull=True):
+            _confirm(same, user=user, note=note.strip(), now=now)
+        before = post.status
+        if post.status == S.PUBLISHED and not post.publications.filter(removed_at__isnull=True).exists():
+            post.status = workflow.move(user, post, Action.TAKEN_DOWN)
+            post.save()
+        _log(post, Action.TAKEDOWN_CONFIRMED, before, user, now,
+             f"Removed from the {SCOPE_WORDS[takedown.scope]} channels. {note.strip()}".strip())
+    takedown.refresh_from_db()
+    return takedown
+
+
+# --- when consent is withdrawn -----------------------------------------------------------------------
+
+
+def handle_consent_withdrawal(*, child_id: int, scope: str, now: datetime | None = None) -> dict[str, int]:
+    """Stop every unpublished post picturing the child in the scope, and open takedowns on published ones.
+
+    Safe to run twice: a post already sent back carries the note, and an open takedown is not reopened.
+    """
+    now = now or timezone.now()
+    child = Child.objects.select_related("nursery").get(pk=child_id)
+    pictured = Post.objects.filter(images__children=child, channels__audience=scope).distinct()
+    stopped = opened = 0
+    for post_id in pictured.filter(status__in=workflow.UNPUBLISHED).values_list("pk", flat=True):
+        stopped += _send_back_for_consent(post_id, child, scope, now)
+    for post_id in pictured.filter(status=S.PUBLISHED).values_list("pk", flat=True):
+        opened += _open_takedown(post_id, child, scope, now)
+    return {"sent_back": stopped, "takedowns": opened}
+
+
+def _send_back_for_consent(post_id: int, child: Child, scope: str, now: datetime) -> int:
+    note = (
+        f"{child.full_name}'s {SCOPE_WORDS[scope]} photo consent was withdrawn on {_when(now)}. Remove "
+        f"{child.first_name}'s photo or choose only channels that {child.first_name}'s consent covers, "
+        "then submit again."
+    )
+    with transaction.atomic(), acting_as(None, "Photo consent withdrawn"):
+        post = Post.objects.select_for_update(of=("self",)).select_related("nursery", "author").get(pk=post_id)
+        if post.status not in workflow.UNPUBLISHED or post.consent_note == note:
+            return 0
+        before = post.status
+        post.status = workflow.move(None, post, Action.RETURNED_TO_DRAFT)
+        _clear_approval(post)
+        post.consent_note = note
+        post.save()
+        _log(post, Action.RETURNED_TO_DRAFT, before, None, now, note)
+        told = [post.author] + (_leadership(post.nursery) if before != S.DRAFT else [])
+        _tell(told, "A post was sent back to draft: consent withdrawn", post, note)
+    return 1
+
+
+def _open_takedown(post_id: int, child: Child, scope: str, now: datetime) -> int:
+    with transaction.atomic(), acting_as(None, "Photo consent withdrawn"):
+        post = Post.objects.select_for_update(of=("self",)).select_related("nursery").get(pk=post_id)
+        live = post.publications.filter(removed_at__isnull=True, channel__audience=scope).select_related("channel")
+        channels = ", ".join(p.channel.name for p in live)
+        if post.status != S.PUBLISHED or not channels:
+            return 0
+        if post.takedowns.filter(child=child, scope=scope, confirmed_at__isnull=True).exists():
+            return 0
+        deadline = now + timedelta(hours=post.nursery.takedown_deadline_hours)
+        reason = (
+            f"{child.full_name}'s {SCOPE_WORDS[scope]} photo consent was withdrawn on {_when(now)}; "
+            f"the post is still on {channels}."
+        )
+        takedown = Takedown.objects.create(
+            nursery=post.nursery, post=post, child=child, scope=scope, reason=reason, opened_at=now,
+            deadline=deadline, next_escalation_at=deadline,
+        )
+        _log(post, Action.TAKEDOWN_OPENED, post.status, None, now, f"{reason} Remove it by {_when(deadline)}.")
+        _tell(_leadership(post.nursery), "Take a post down: consent withdrawn", post,
+              f"{reason} Remove it from {channels} by {_when(deadline)} and confirm here.",
+              url=reverse("posts:takedown", args=[takedown.pk]))
+    return 1
+
+
+# --- periodic work ---------------------------------------------------------------------------------
+
+
+def escalate_overdue_takedowns(*, now: datetime | None = None) -> int:
+    """At the deadline and every 24 hours after, tell leadership and the manager again, and record it."""
+    now = now or timezone.now()
+    escalated = 0
+    due = Takedown.objects.filter(confirmed_at__isnull=True, next_escalation_at__lte=now)
+    for takedown_id in due.values_list("pk", flat=True):
+        with transaction.atomic(), acting_as(None, "Takedown overdue"):
+            # skip_locked: a second worker running the same sweep leaves this one alone.
+            takedown = (
+                due.select_for_update(skip_locked=True, of=("self",))
+                .select_related("post__nursery__manager", "child").filter(pk=takedown_id).first()
+            )
+            if takedown is None:
+                continue
+            takedown.escalations += 1
+            takedown.last_escalated_at = now
+            takedown.next_escalation_at = now + timedelta(hours=24)
+            takedown.save()
+            post = takedown.post
+            message = (
+                f"Overdue since {_when(takedown.deadline)}: {takedown.reason} Remove it and confirm the removal "
+                f"(reminder {takedown.escalations})."
+            )
+            _log(post, Action.TAKEDOWN_ESCALATED, post.status, None, now, message)
+            _tell([*_leadership(post.nursery), post.nursery.manager], "Overdue: a post must be taken down", post,
+                  message, url=reverse("posts:takedown", args=[takedown.pk]))
+            escalated += 1
+    return escalated
+
+
+def remind_waiting_approvals(*, now: datetime | None = None) -> int:
+    """Posts waiting over 24 hours: one reminder a day to each nursery's leadership."""
+    now = now or timezone.now()
+    waiting = Post.objects.filter(status=S.SUBMITTED, submitted_at__lte=now - timedelta(hours=24)).filter(
+        Q(approval_reminded_at__isnull=True) | Q(approval_reminded_at__lte=now - timedelta(hours=23))
+    )
+    reminded = 0
+    for nursery in Nursery.objects.filter(pk__in=waiting.values("nursery_id")):
+        with transaction.atomic():
+            posts = list(
+                waiting.filter(nursery=nursery).select_for_update(skip_locked=True).order_by("submitted_at")
+            )
+            if not posts:
+                continue
+            Post.objects.filter(pk__in=[p.pk for p in posts]).update(approval_reminded_at=now)
+            lines = "\n".join(f"- {p} (waiting since {_when(p.submitted_at)})" for p in posts)
+            notify(_leadership(nursery), f"{len(posts)} post{'s' if len(posts) != 1 else ''} waiting for approval",
+                   MESSAGE, {"message": f"These posts have waited more than a day for approval:\n\n{lines}"},
+                   nursery=nursery, url=reverse("posts:approvals"))
+            reminded += len(posts)
+    return reminded
+
+
+def due_scheduled_posts(*, now: datetime) -> list[int]:
+    return list(
+        Post.objects.filter(status=S.APPROVED, scheduled_for__lte=now).order_by("scheduled_for")
+        .values_list("pk", flat=True)
+    )
+
+
+def publish_scheduled_post(*, post_id: int, now: datetime | None = None) -> bool:
+    """Publish at its time, only if still approved and every consent still holds; otherwise hold it and say why."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        post = Post.objects.select_for_update(of=("self",)).select_related("nursery", "author", "approved_by").get(
+            pk=post_id
+        )
+        if post.status != S.APPROVED or post.scheduled_for is None or post.scheduled_for > now:
+            return False
+        publisher = post.approved_by
+        why = ""
+        try:
+            workflow.move(publisher, post, Action.PUBLISHED)
+        except ServiceError:
+            why = f"{publisher.get_full_name() or publisher}, who approved it, is no longer in the leadership team."
+        if not why and post.approved_version != post.version:
+            why = "It changed after it was approved."
+        problems = [] if why else consent_problems(post, now=now, lock=True)
+        if problems:
+            why = " ".join(p.message for p in problems)
+        if not why:
+            try:
+                with acting_as(publisher, "Published a scheduled post"), transaction.atomic():
+                    _go_out(post, published_by=publisher, urls={}, now=now)
+            except ServiceError as error:
+                why = error.message
+        if why:
+            _hold(post, why, now)
+            return False
+        _log(post, Action.PUBLISHED, S.APPROVED, None, now,
+             f"Published at its scheduled time, as approved by {publisher.get_full_name() or publisher}.")
+        by_hand = [p.channel.name for p in post.publications.select_related("channel")
+                   if publisher_for(p.channel).asks_for_url]
+        message = "The post went out at its scheduled time."
+        if by_hand:
+            message += (f" {', '.join(by_hand)}: posted by hand, so post it there now and keep its address with "
+                        "the post's record.")
+        _tell([*_leadership(post.nursery), post.author], "A scheduled post was published", post, message)
+    return True
+
+
+def _hold(post: Post, why: str, now: datetime) -> None:
+    note = f"Not published at its scheduled time ({_when(post.scheduled_for)}): {why}"
+    with acting_as(None, "Scheduled post held"):
+        post.status = workflow.move(None, post, Action.RETURNED_TO_DRAFT)
+        _clear_approval(post)
+        post.consent_note = note
+        post.schedule_held_at = now
+        post.save()
+        _log(post, Action.SCHEDULE_HELD, S.APPROVED, None, now, note)
+        _tell([*_leadership(post.nursery), post.author], "A scheduled post was held", post, note)
+
+
+def hold_unapproved_schedules(*, now: datetime | None = None) -> int:
+    """A post whose time came before it was approved is not published: tell leadership once."""
+    now = now or timezone.now()
+    late = Post.objects.filter(
+        status__in=[S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED], scheduled_for__lte=now, schedule_held_at__isnull=True
+    )
+    held = 0
+    for post in late.select_related("nursery", "author"):
+        with transaction.atomic():
+            if not Post.objects.filter(pk=post.pk, schedule_held_at__isnull=True).update(schedule_held_at=now):
+                continue
+            note = (
+                f"It was scheduled for {_when(post.scheduled_for)} but is {post.get_status_display().lower()}, "
+                "so it was not published. Once approved, a leader can publish it or set a new time."
+            )
+            _log(post, Action.SCHEDULE_HELD, post.status, None, now, note)
+            _tell([*_leadership(post.nursery), post.author], "A scheduled post was not published", post, note)
+            held += 1
+    return held
+
+
+# --- channels and occasions (leadership) ---------------------------------------------------------------
+
+
+def save_channel(user, *, channel: Channel) -> Channel:
+    if not is_leader(user, channel.nursery_id):
+        raise ServiceError("Only the leadership team can manage channels.")
+    publisher_named(channel.publisher)
+    with transaction.atomic(), acting_as(user, "Saved a channel"):
+        channel.full_clean()
+        channel.save()
+    return channel
+
+
+def save_occasion(user, *, occasion: Occasion) -> Occasion:
+    if not is_leader(user, occasion.nursery_id):
+        raise ServiceError("Only the leadership team can manage occasions.")
+    with transaction.atomic(), acting_as(user, "Saved an occasion"):
+        if occasion.created_by_id is None:
+            occasion.created_by = user
+        occasion.full_clean()
+        occasion.save()
+    return occasion

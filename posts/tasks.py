@@ -1,0 +1,26 @@
+"""Thin periodic tasks (scheduled in settings.CELERY_BEAT_SCHEDULE); each is safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from posts import services
+
+
+@shared_task(acks_late=True)
+def publish_due_posts() -> int:
+    """Publish approved posts whose time has come; hold the rest and tell leadership why."""
+    now = timezone.now()
+    due = services.due_scheduled_posts(now=now)
+    published = sum(services.publish_scheduled_post(post_id=pk, now=now) for pk in due)
+    services.hold_unapproved_schedules(now=now)
+    return published
+
+
+@shared_task(acks_late=True)
+def escalate_overdue_takedowns() -> int:
+    return services.escalate_overdue_takedowns()
+
+
+@shared_task(acks_late=True)
+def remind_waiting_approvals() -> int:
+    return services.remind_waiting_approvals()

@@ -1,0 +1,138 @@
+"""The consent register, the photo list, the CSV export and the per-child evidence page."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.models import Decision, Scope
+from consent.queries import State
+from tests.factories import ChildFactory, ConsentDecisionFactory, GuardianshipFactory, RoomFactory, grant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rooms(world, wording):
+    """Preschool: Amara (closed only). Babies: Ben (both), Cara (withdrawn public), Dev (not asked), Eve (left)."""
+    babies = RoomFactory(nursery=world.nursery, name="Babies")
+    grant(world.child, Scope.CLOSED, guardian=world.parent)
+    ben = ChildFactory(nursery=world.nursery, room=babies, first_name="Ben", last_name="Ashworth")
+    grant(ben, Scope.CLOSED, Scope.PUBLIC)
+    cara = ChildFactory(nursery=world.nursery, room=babies, first_name="Cara", last_name="Bell")
+    mum = GuardianshipFactory(child=cara, user__first_name="Maria", user__last_name="Bell").user
+    grant(cara, Scope.CLOSED, guardian=mum)
+    ConsentDecisionFactory(child=cara, guardian=mum, scope=Scope.PUBLIC, decision=Decision.WITHDRAWN, signature="")
+    ChildFactory(nursery=world.nursery, room=babies, first_name="Dev", last_name="Chana")
+    ChildFactory(nursery=world.nursery, room=babies, first_name="Eve", last_name="Dunn",
+                 left_on=timezone.localdate() - timedelta(days=1),
+                 joined_on=timezone.localdate() - timedelta(days=100))
+    ChildFactory(nursery=world.other_nursery, first_name="Faraway")
+    return babies
+
+
+def get(client, user, name, **params):
+    client.force_login(user)
+    return client.get(reverse(f"consent:{name}"), params)
+
+
+def test_the_register_lists_every_child_on_roll_by_room_with_counts(client, world, rooms):
+    page = get(client, world.leader, "register").content.decode()
+    for name in ("Amara Okafor", "Ben Ashworth", "Cara Bell", "Dev Chana"):
+        assert name in page
+    assert "Eve Dunn" not in page, "children who left are not on the register"
+    assert "Faraway" not in page, "another nursery's children never appear"
+    assert "Babies <span" in page and "3 on roll · parents' page 2 · public 1 · no photos 1" in page
+    assert "Maria Bell" in page, "leadership sees who decided"
+
+
+def test_staff_see_a_reduced_register_without_guardian_details(client, world, rooms):
+    page = get(client, world.practitioner, "register").content.decode()
+    assert "Cara Bell" in page and "Maria Bell" not in page
+    assert "Download CSV" not in page and reverse("consent:evidence", args=[world.child.pk]) not in page
+
+
+@pytest.mark.parametrize("params, shown, hidden", [
+    ({"state": State.NOT_ASKED, "scope": Scope.CLOSED}, ["Dev Chana"], ["Ben Ashworth", "Cara Bell", "Amara"]),
+    ({"state": State.WITHDRAWN}, ["Cara Bell"], ["Ben Ashworth", "Dev Chana"]),
+    ({"state": State.GRANTED, "scope": Scope.PUBLIC}, ["Ben Ashworth"], ["Cara Bell", "Amara Okafor"]),
+])
+def test_the_register_filters_by_state_and_scope(client, world, rooms, params, shown, hidden):
+    page = get(client, world.leader, "register", **params).content.decode()
+    assert all(name in page for name in shown)
+    assert not any(name in page for name in hidden)
+
+
+def test_the_register_filters_by_room(client, world, rooms):
+    page = get(client, world.leader, "register", room=rooms.pk).content.decode()
+    assert "Ben Ashworth" in page and "Amara Okafor" not in page
+
+
+def test_nonsense_filters_are_ignored(client, world, rooms):
+    response = get(client, world.leader, "register", room="x", state="<b>", scope="all")
+    assert response.status_code == 200 and "Amara Okafor" in response.content.decode()
+
+
+def test_the_photo_list_has_first_names_and_rooms_only_and_clear_no_photo_marks(client, world, rooms):
+    page = get(client, world.practitioner, "photo_list").content.decode()
+    assert "Photo list · Babies" in page and "Photo list · Preschool" in page
+    assert "Dev" in page and "Chana" not in page and "Okafor" not in page
+    assert page.count("NO PHOTOS</span>") == 1  # Dev: nothing anywhere
+    assert "Maria" not in page
+
+
+def test_the_csv_export_has_a_row_per_child(client, world, rooms):
+    response = get(client, world.leader, "register_csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:5] == ["Room", "First name", "Last name", "Private parents' pages", "Public pages"]
+    by_name = {row[1]: row for row in rows[1:]}
+    assert set(by_name) == {"Amara", "Ben", "Cara", "Dev"}
+    assert by_name["Cara"][3:5] == ["Granted", "Withdrawn"]
+    assert by_name["Dev"][3:5] == ["Not asked", "Not asked"]
+
+
+def test_the_csv_export_neutralises_spreadsheet_formulas(client, world, wording):
+    ChildFactory(nursery=world.nursery, room=world.child.room, first_name="=HYPERLINK(1)", last_name="X")
+    rows = list(csv.reader(io.StringIO(get(client, world.leader, "register_csv").content.decode())))
+    assert "'=HYPERLINK(1)" in [row[1] for row in rows]
+
+
+@pytest.mark.parametrize("count", [5, 500])
+def test_the_register_needs_the_same_queries_for_5_and_500_children(client, world, wording, count,
+                                                                      django_assert_max_num_queries):
+    room = world.child.room
+    children = ChildFactory.create_batch(count, nursery=world.nursery, room=room)
+    for child in children[::3]:
+        grant(child, Scope.CLOSED)
+    client.force_login(world.leader)
+    for name in ("register", "photo_list", "register_csv"):
+        with django_assert_max_num_queries(12):
+            assert client.get(reverse(f"consent:{name}")).status_code == 200
+
+
+@pytest.mark.parametrize("count", [5, 500])
+def test_the_home_page_summary_keeps_its_queries(client, world, wording, count, django_assert_max_num_queries):
+    ChildFactory.create_batch(count, nursery=world.nursery, room=world.child.room)
+    client.force_login(world.leader)
+    with django_assert_max_num_queries(30):
+        assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_evidence_page_shows_the_full_ledger_with_wording_and_metadata(client, world, wording):
+    from consent.services import grant_consent, withdraw_consent
+
+    grant_consent(world.parent, child=world.child, scope=Scope.PUBLIC, wording_id=wording[Scope.PUBLIC].pk,
+                  signature="Grace Okafor", ip_address="203.0.113.9", user_agent="Phone")
+    withdraw_consent(world.parent, child=world.child, scope=Scope.PUBLIC)
+    granny = GuardianshipFactory(child=world.child, has_parental_responsibility=False,
+                                 user__first_name="Ada", user__last_name="Okafor").user
+    client.force_login(world.leader)
+    page = client.get(reverse("consent:evidence", args=[world.child.pk])).content.decode()
+    assert "signed “Grace Okafor”" in page and "203.0.113.9" in page
+    assert page.count("Wording version 1") == 2 and "(public, v1)" in page
+    assert granny.get_full_name() in page and "no parental responsibility" in page
+    assert "Withdrawn · Public marketing pages" in page

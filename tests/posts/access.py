@@ -1,0 +1,72 @@
+"""Who opens which posts page. Each object URL gets a fresh post written by the practitioner."""
+
+from django.utils import timezone
+
+from consent.models import Scope
+from posts.models import PostStatus, Takedown
+from tests.access import Access, expect, leadership_page, staff_page
+from tests.posts.factories import ChannelFactory, OccasionFactory, PostFactory, PostImageFactory
+
+
+def post_of(world, status=PostStatus.DRAFT):
+    post = PostFactory(nursery=world.nursery, author=world.practitioner, status=status,
+                       channels=[ChannelFactory(nursery=world.nursery, audience=Scope.CLOSED)])
+    PostImageFactory(post=post, children=[world.child])
+    return post
+
+
+def post_pk(status=PostStatus.DRAFT):
+    return lambda w: {"pk": post_of(w, status).pk}
+
+
+def image_pk(w):
+    return {"pk": post_of(w).images.get().pk}
+
+
+def takedown_pk(w):
+    post = post_of(w, PostStatus.PUBLISHED)
+    now = timezone.now()
+    return {"pk": Takedown.objects.create(nursery=w.nursery, post=post, child=w.child, scope=Scope.CLOSED,
+                                          reason="Consent withdrawn.", opened_at=now, deadline=now,
+                                          next_escalation_at=now).pk}
+
+
+# The author and leadership see a draft; another member of staff does not; the outsider gets 404.
+AUTHOR_AND_LEADERSHIP = expect(practitioner=200, leader=200)
+AUTHOR_ACTS = expect(practitioner=302, leader=302)  # leadership is told why not, on the post's page
+LEADERSHIP_ACTS = expect(leader=302)
+
+ACCESS = [
+    Access("posts:mine", staff_page()),
+    Access("posts:new", staff_page()),
+    Access("posts:approvals", leadership_page()),
+    Access("posts:scheduled", leadership_page()),
+    Access("posts:published", staff_page()),
+    Access("posts:takedowns", leadership_page()),
+    Access("posts:channels", leadership_page()),
+    Access("posts:channel_new", leadership_page()),
+    Access("posts:occasion_new", leadership_page()),
+    Access("posts:channel_edit", expect(leader=200),
+           kwargs=lambda w: {"pk": ChannelFactory(nursery=w.nursery, audience=Scope.PUBLIC).pk}),
+    Access("posts:occasion_edit", expect(leader=200), kwargs=lambda w: {"pk": OccasionFactory(nursery=w.nursery).pk}),
+    Access("posts:detail", AUTHOR_AND_LEADERSHIP, kwargs=post_pk()),
+    Access("posts:edit", AUTHOR_AND_LEADERSHIP, kwargs=post_pk()),
+    Access("posts:photo", AUTHOR_AND_LEADERSHIP, kwargs=image_pk),
+    Access("posts:thumbnail", AUTHOR_AND_LEADERSHIP, kwargs=image_pk),
+    Access("posts:add_photos", AUTHOR_ACTS, kwargs=post_pk(), method="post"),
+    Access("posts:describe_photo", AUTHOR_ACTS, kwargs=image_pk, method="post",
+           data=lambda w: {}),
+    Access("posts:remove_photo", AUTHOR_ACTS, kwargs=image_pk, method="post"),
+    Access("posts:submit", AUTHOR_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post",
+           note="already submitted: the access checks run, the workflow then says no"),
+    Access("posts:withdraw", AUTHOR_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post"),
+    Access("posts:approve", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post"),
+    Access("posts:request_changes", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post",
+           data=lambda w: {"note": "Crop it."}),
+    Access("posts:reject", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post",
+           data=lambda w: {"note": "No."}),
+    Access("posts:publish", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.APPROVED), method="post"),
+    Access("posts:take_down", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.PUBLISHED), method="post",
+           data=lambda w: {"note": "Parent asked."}),
+    Access("posts:takedown", expect(leader=200), kwargs=takedown_pk),
+]

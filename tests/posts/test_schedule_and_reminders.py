@@ -1,0 +1,90 @@
+"""Scheduled publication and the daily reminder of posts waiting for approval."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from consent.models import Scope
+from posts import services, tasks
+from posts.models import PostStatus, Publication
+from tests.factories import grant
+
+S = PostStatus
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scheduled(world, make_post):
+    """Approved by the leader, due in an hour."""
+    grant(world.child, Scope.CLOSED, guardian=world.parent)
+    when = timezone.now() + timedelta(hours=1)
+    post = make_post(scheduled_for=when)
+    post = services.submit_post(world.practitioner, post=post).post
+    return services.approve_post(world.leader, post=post, version=post.version)
+
+
+def test_it_publishes_an_approved_post_at_its_time_and_only_once(world, scheduled):
+    assert services.due_scheduled_posts(now=scheduled.scheduled_for - timedelta(minutes=1)) == []
+    at = scheduled.scheduled_for + timedelta(minutes=2)
+    assert services.publish_scheduled_post(post_id=scheduled.pk, now=at) is True
+    assert services.publish_scheduled_post(post_id=scheduled.pk, now=at) is False
+    scheduled.refresh_from_db()
+    assert scheduled.status == S.PUBLISHED and scheduled.published_at == at
+    [publication] = Publication.objects.all()
+    assert publication.published_by == world.leader
+    event = scheduled.events.last()
+    assert event.action == "published" and event.actor is None and "as approved by" in event.note
+
+
+def test_the_beat_task_publishes_what_is_due(world, scheduled, monkeypatch):
+    monkeypatch.setattr(tasks.timezone, "now", lambda: scheduled.scheduled_for + timedelta(minutes=1))
+    assert tasks.publish_due_posts.delay().get() == 1
+
+
+def test_it_holds_a_scheduled_post_when_a_child_has_left_and_says_why(world, scheduled):
+    world.child.left_on = timezone.localdate()
+    world.child.save()
+    assert services.publish_scheduled_post(post_id=scheduled.pk, now=scheduled.scheduled_for) is False
+    scheduled.refresh_from_db()
+    assert scheduled.status == S.DRAFT and not Publication.objects.exists()
+    assert "Not published at its scheduled time" in scheduled.consent_note
+    assert "left nursery" in scheduled.consent_note
+    told = world.leader.notifications.get(subject="A scheduled post was held")
+    assert "Amara Okafor" in told.body
+    assert world.practitioner.notifications.filter(subject="A scheduled post was held").exists()
+
+
+def test_it_holds_a_scheduled_post_whose_approver_left_leadership(world, scheduled):
+    world.leader.memberships.filter(role="leadership").delete()
+    world.leader.__dict__.pop("_roles_cache", None)
+    assert services.publish_scheduled_post(post_id=scheduled.pk, now=scheduled.scheduled_for) is False
+    scheduled.refresh_from_db()
+    assert "no longer in the leadership team" in scheduled.consent_note
+
+
+def test_a_post_not_approved_by_its_time_is_not_published_and_leadership_is_told_once(world, make_post):
+    post = make_post(scheduled_for=timezone.now() + timedelta(hours=1))
+    services.submit_post(world.practitioner, post=post)
+    late = post.scheduled_for + timedelta(minutes=5)
+    assert services.due_scheduled_posts(now=late) == []
+    assert services.hold_unapproved_schedules(now=late) == 1
+    assert services.hold_unapproved_schedules(now=late + timedelta(minutes=5)) == 0
+    assert world.leader.notifications.filter(subject="A scheduled post was not published").count() == 1
+
+
+class TestApprovalReminders:
+    def test_posts_waiting_over_a_day_remind_leadership_daily(self, world, make_post):
+        grant(world.child, Scope.CLOSED)
+        submitted_at = timezone.now() - timedelta(hours=30)
+        post = services.submit_post(world.practitioner, post=make_post(), now=submitted_at).post
+        fresh = services.submit_post(world.practitioner, post=make_post(caption="Fresh"), now=timezone.now()).post
+        now = timezone.now()
+        assert services.remind_waiting_approvals(now=now) == 1
+        assert services.remind_waiting_approvals(now=now + timedelta(hours=2)) == 0
+        reminder = world.leader.notifications.get(subject="1 post waiting for approval")
+        assert str(post) in reminder.body and str(fresh) not in reminder.body
+        assert services.remind_waiting_approvals(now=now + timedelta(days=1)) == 2
+
+    def test_the_task_runs_the_reminder(self, world):
+        assert tasks.remind_waiting_approvals.delay().get() == 0
