@@ -11,7 +11,12 @@ from staff_conduct.models import AppealDecision, Outcome, PolicyKind, Source, St
 
 
 class DateInput(forms.DateInput):
+    """The browser's date picker, which only understands ISO dates (not the en-GB 25/11/2026)."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def person_label(user) -> str:
@@ -110,6 +115,8 @@ class AssignForm(CrispyForm):
         self.fields["investigator"].queryset = users_with_role(incident.nursery, Role.LEADERSHIP).exclude(
             pk=incident.subject_id
         )
+        self.initial.setdefault("investigator", incident.investigator_id)
+        self.initial.setdefault("due_on", incident.investigation_due_on)
 
 
 class NoteForm(CrispyForm):
@@ -159,3 +166,5 @@ class IncidentFilterForm(forms.Form):
         self.fields["clause"].queryset = queries.staff_clauses(nursery)
         self.fields["clause"].label_from_instance = lambda c: f"v{c.version.version} · {c.number}. {c.text[:70]}"
         self.fields["subject"].queryset = queries.staff_members(nursery).exclude(pk=viewer.pk)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"

@@ -344,7 +344,9 @@ def assign_investigator(
     user, *, incident: Incident, investigator, due_on: date, now: datetime | None = None
 ) -> Incident:
     now = now or timezone.now()
-    with _incident_action(user, incident, "assign", "Investigator assigned") as incident:
+    name = investigator.get_full_name() or investigator.username if investigator else ""
+    reason = f"Investigator assigned: {name}, due {due_on:%-d %b %Y}"
+    with _incident_action(user, incident, "assign", reason) as incident:
         if investigator is None or not is_leader(investigator, incident.nursery):
             raise ServiceError("The investigator must be a member of the leadership team.")
         if investigator.pk == incident.subject_id:
@@ -364,7 +366,8 @@ def decide_outcome(
     user, *, incident: Incident, outcome: str, reason: str, decided_on: date, now: datetime | None = None
 ) -> Incident:
     now = now or timezone.now()
-    with _incident_action(user, incident, "decide_outcome", "Outcome decided") as incident:
+    label = Outcome(outcome).label if outcome in Outcome.values else ""
+    with _incident_action(user, incident, "decide_outcome", f"Outcome decided: {label}") as incident:
         if outcome not in Outcome.values:
             raise ServiceError("Choose the outcome.")
         if not (reason or "").strip():
@@ -417,7 +420,8 @@ def decide_appeal(
     now: datetime | None = None,
 ) -> Incident:
     now = now or timezone.now()
-    with _incident_action(user, incident, "decide_appeal", "Appeal decided") as incident:
+    label = AppealDecision(decision).label if decision in AppealDecision.values else ""
+    with _incident_action(user, incident, "decide_appeal", f"Appeal decided: {label}") as incident:
         if incident.outcome_decided_by_id == user.pk:
             raise ServiceError("The appeal must be heard by a different leader from the one who decided the outcome.")
         if decision not in AppealDecision.values:

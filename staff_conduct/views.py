@@ -241,7 +241,7 @@ def _timeline(request, incident: Incident) -> list[Event]:
     events = []
     for row in incident.history.select_related("history_user").order_by("history_date", "history_id"):
         if row.history_type == "+":
-            events.append(Event(row.history_date, "Reported", reporter))
+            events.append(Event(incident.reported_at, "Reported", reporter))
         elif row.history_change_reason:
             who = row.history_user.get_full_name() or row.history_user.username if row.history_user else "The system"
             events.append(Event(row.history_date, row.history_change_reason, who))
@@ -250,7 +250,7 @@ def _timeline(request, incident: Incident) -> list[Event]:
     for item in incident.evidence.select_related("uploaded_by"):
         who = forms.person_label(item.uploaded_by) if item.uploaded_by else reporter
         events.append(Event(item.uploaded_at, "Evidence added", who, item.description, evidence=item))
-    return sorted(events, key=lambda e: e.at)
+    return sorted(events, key=lambda e: e.at)  # stable: the report comes before evidence sent with it
 
 
 ACTIONS = {

@@ -85,8 +85,10 @@ def test_the_full_lifecycle_to_a_closed_appeal(world, report):
     assert incident.status == Status.CLOSED
     assert incident.final_outcome == Outcome.WRITTEN_WARNING
     reasons = list(incident.history.order_by("history_date").values_list("history_change_reason", flat=True))
-    assert reasons == ["Conduct concern reported", "Investigator assigned", "Outcome decided", "Incident closed",
-                       "Appeal received", "Appeal decided"]
+    due = f"{incident.investigation_due_on:%-d %b %Y}"
+    assert reasons == ["Conduct concern reported", f"Investigator assigned: Daniel Reid, due {due}",
+                       "Outcome decided: Final written warning", "Incident closed", "Appeal received",
+                       "Appeal decided: Outcome varied"]
 
 
 @pytest.mark.parametrize("actor", ["practitioner", "dsl", "parent", "outsider"])
