@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from consent.models import ConsentDecision, ConsentWording, Decision, Scope
@@ -76,19 +77,29 @@ def current_wordings(nursery_ids: Iterable[int], scopes: Iterable[str]) -> dict[
     return current
 
 
+LATEST_FIELDS = (
+    "nursery", "child", "scope", "decision", "guardian", "signature", "wording", "decided_at", "method",
+    "recorded_by", "guardian__username", "guardian__first_name", "guardian__last_name",
+)
+
+
 def latest_decisions(child_ids: Iterable[int], scopes: Iterable[str]):
-    """Each guardian's latest decision per child and scope (one query)."""
-    later = ConsentDecision.objects.filter(
-        child_id=OuterRef("child_id"), guardian_id=OuterRef("guardian_id"), scope=OuterRef("scope")
-    ).filter(decided_at__gt=OuterRef("decided_at"))
-    same_time_later_id = ConsentDecision.objects.filter(
-        child_id=OuterRef("child_id"), guardian_id=OuterRef("guardian_id"), scope=OuterRef("scope"),
-        decided_at=OuterRef("decided_at"), pk__gt=OuterRef("pk"),
+    """Each guardian's latest decision per child and scope (one query).
+
+    Ranked with a window function: one pass over the ledger rows of these children, where correlated
+    "no later decision exists" subqueries took a second for two thousand children.
+    """
+    newest_first = Window(
+        RowNumber(), partition_by=[F("child_id"), F("guardian_id"), F("scope")],
+        order_by=[F("decided_at").desc(), F("pk").desc()],
     )
     return (
         ConsentDecision.objects.filter(child_id__in=list(child_ids), scope__in=list(scopes))
-        .filter(~Exists(later), ~Exists(same_time_later_id))
-        .select_related("guardian", "wording", "recorded_by")
+        .annotate(rank=newest_first)
+        .filter(rank=1)
+        # Only what a state needs and pages show: not the wording text, not the guardian's password hash.
+        .select_related("guardian")
+        .only(*LATEST_FIELDS)
     )
 
 
@@ -232,6 +243,10 @@ class ScopeView:
     @property
     def tone(self) -> str:
         return STATE_TONES[self.state.state]
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.state.state in ATTENTION
 
 
 def parent_children(user, nursery, *, now: datetime | None = None) -> list[tuple[Guardianship, list[ScopeView]]]:

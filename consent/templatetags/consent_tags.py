@@ -15,13 +15,18 @@ def consent_home(context) -> dict:
     summary = {}
     if context.get("is_parent"):
         summary["children"] = queries.parent_children(request.user, nursery)
+        summary["to_decide"] = any(v.needs_decision for _, views in summary["children"] for v in views)
     if context.get("is_staff_member"):
         rooms = queries.consent_register(nursery)
         summary["rooms"] = rooms
-        summary["attention"] = [
-            row for room in rooms for row in room.rows
-            if any(s.state in queries.ATTENTION for s in row.states.values())
-        ]
+        # Consent that just stopped comes first; children never asked about public pages last.
+        urgency = {queries.State.EXPIRED: 0, queries.State.WORDING_CHANGED: 1, queries.State.RENEWAL_DUE: 2,
+                   queries.State.NOT_ASKED: 3}
+        summary["attention"] = sorted(
+            (row for room in rooms for row in room.rows
+             if any(s.state in queries.ATTENTION for s in row.states.values())),
+            key=lambda row: (min(urgency.get(s.state, 9) for s in row.states.values()), row.child.first_name),
+        )
         summary["totals"] = {f: sum(getattr(r, f) for r in rooms)
                              for f in ("on_roll", "closed_granted", "public_granted", "no_photos", "attention")}
     return summary
