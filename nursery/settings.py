@@ -193,6 +193,7 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"  # beat runs in UTC; local times are computed in domain code
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_IMPORTS = ["posts.graph_tasks"]  # beside the autodiscovered posts.tasks
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The one place where periodic work is scheduled (copied into django-celery-beat, editable in the admin).
@@ -215,6 +216,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "posts-remind-approvals": {  # every day at 08:00 UTC (9:00 in British Summer Time)
         "task": "posts.tasks.remind_waiting_approvals", "schedule": crontab(hour=8, minute=0),
+    },
+
+    # --- posts: Graph API publishing ---
+    # Every 5 minutes: restart deliveries whose retry is due or whose worker stopped mid-way.
+    "graph-restart-due-deliveries": {
+        "task": "posts.graph_tasks.restart_due_deliveries",
+        "schedule": crontab(minute="*/5"),
     },
 
     # --- moderation ---

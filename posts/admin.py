@@ -75,3 +75,6 @@ class TakedownAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["post", "child", "scope", "opened_at", "deadline", "escalations", "confirmed_at", "confirmed_by"]
     list_filter = ["nursery", "scope", ("confirmed_at", admin.EmptyFieldListFilter)]
     search_fields = ["reason", "child__first_name", "child__last_name", "post__caption"]
+
+
+from posts import graph_admin  # noqa: E402, F401 (registers the Graph publishing models)

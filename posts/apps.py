@@ -6,4 +6,4 @@ class PostsConfig(AppConfig):
     verbose_name = "Posts"
 
     def ready(self) -> None:
-        from posts import receivers  # noqa: F401 - connects the consent withdrawal receiver
+        from posts import graph_backend, receivers  # noqa: F401 - the Graph publisher; the withdrawal receiver

@@ -185,6 +185,11 @@ class GraphClient:
     def __repr__(self) -> str:
         return f"GraphClient({self.platform}, {self.base_url}/{self.version})"
 
+    def account_name(self, account_id: str) -> str:
+        """The Page's name or the Instagram username: proves the token reaches that account."""
+        name = "username" if self.platform == "Instagram" else "name"
+        return str(self._request("GET", account_id, params={"fields": f"id,{name}"}).get(name) or account_id)
+
     # --- Facebook Pages ---
 
     def create_page_post(self, page_id: str, *, message: str, photo_ids: list[str] = ()) -> str:

@@ -254,3 +254,7 @@ class Takedown(models.Model):
 
     def is_overdue(self, now) -> bool:
         return self.is_open and self.deadline <= now
+
+
+# Publishing through the Graph API (issue 7): connections and deliveries, kept in their own module.
+from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery  # noqa: E402, F401

@@ -10,7 +10,7 @@ from django.utils import timezone
 from consent.queries import ConsentState, consent_states
 from nursery.models import Child, Nursery
 from nursery.permissions import get_object_for_user, is_leader, is_staff_member
-from posts.models import Post, PostEvent, PostImage, PostStatus, Publication, Takedown
+from posts.models import GraphDelivery, Post, PostEvent, PostImage, PostStatus, Publication, Takedown
 
 S = PostStatus
 OUT_IN_THE_WORLD = (S.PUBLISHED, S.TAKEN_DOWN)
@@ -60,6 +60,8 @@ def post_detail(pk) -> QuerySet[Post]:
         Prefetch("events", queryset=PostEvent.objects.select_related("actor")),
         Prefetch("publications", queryset=Publication.objects.select_related("channel", "published_by", "removed_by")),
         Prefetch("takedowns", queryset=Takedown.objects.select_related("child", "confirmed_by")),
+        Prefetch("graph_deliveries",
+                 queryset=GraphDelivery.objects.select_related("channel").order_by("channel__name")),
     )
 
 

@@ -66,6 +66,7 @@ def _fast_and_quiet(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.AXES_ENABLED = False
+    settings.FIELD_ENCRYPTION_KEYS = ["dGVzdHMtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE="]  # pytest-django turns DEBUG off
     from nursery.celery import app
 
     # Tasks run in-process in unit tests; the worker tests start a real worker on Redis.

@@ -3,8 +3,10 @@
 from django.utils import timezone
 
 from consent.models import Scope
-from posts.models import PostStatus, Takedown
-from tests.access import Access, expect, leadership_page, staff_page
+from posts.graph_models import DeliveryState, GraphDelivery
+from posts.models import Platform, PostStatus, Takedown
+from posts.signed_media import sign_image
+from tests.access import Access, everyone, expect, leadership_page, staff_page
 from tests.posts.factories import ChannelFactory, OccasionFactory, PostFactory, PostImageFactory
 
 
@@ -69,4 +71,37 @@ ACCESS = [
     Access("posts:take_down", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.PUBLISHED), method="post",
            data=lambda w: {"note": "Parent asked."}),
     Access("posts:takedown", expect(leader=200), kwargs=takedown_pk),
+]
+
+
+# --- Publishing through the Graph API (issue 7) --------------------------------------------------------
+
+
+def graph_channel_pk(w):
+    return {"pk": ChannelFactory(nursery=w.nursery, name="Instagram", platform=Platform.INSTAGRAM,
+                                 audience=Scope.PUBLIC, external_id="17841400000000001").pk}
+
+
+def failed_delivery_pk(w):
+    channel = ChannelFactory(nursery=w.nursery, name="Public Page", audience=Scope.PUBLIC, external_id="1002")
+    return {"pk": GraphDelivery.objects.create(post=post_of(w, PostStatus.PUBLISHED), channel=channel,
+                                               requested_by=w.leader, requested_at=timezone.now(),
+                                               state=DeliveryState.FAILED).pk}
+
+
+def signed_photo_token(w):
+    post = PostFactory(nursery=w.nursery, author=w.practitioner, status=PostStatus.APPROVED)
+    image = PostImageFactory(post=post, no_identifiable_child=True)
+    return {"token": sign_image(image, scope=Scope.PUBLIC)}
+
+
+ACCESS += [
+    Access("posts:graph_overview", leadership_page()),
+    Access("posts:channel_connection", expect(leader=200), kwargs=graph_channel_pk),
+    Access("posts:channel_disconnect", expect(leader=302), kwargs=graph_channel_pk, method="post",
+           note="not connected: the leader is told so"),
+    Access("posts:delivery_retry", expect(leader=302), kwargs=failed_delivery_pk, method="post",
+           note="the channel is not connected: the leader is told so, nothing is sent"),
+    Access("posts:signed_image", everyone(200, anonymous=200), kwargs=signed_photo_token,
+           note="public by design for Instagram to fetch: signed, expiring, one processed photo"),
 ]

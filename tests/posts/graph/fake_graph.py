@@ -15,3 +15,6 @@ def graph_error(code, message="An error", *, subcode=None, kind="OAuthException"
 
 def path(*parts) -> str:
     return "/" + "/".join([VERSION, *parts])
+
+PAGE = "100000000000002"
+IG_USER = "17841400000000001"

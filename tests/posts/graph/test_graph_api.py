@@ -10,10 +10,7 @@ import pytest
 from werkzeug import Response
 
 from posts.graph_api import ErrorKind, GraphClient, GraphError, Upload
-from tests.posts.graph.fake_graph import TOKEN, graph_error, path
-
-PAGE = "100000000000002"
-IG_USER = "17841400000000001"
+from tests.posts.graph.fake_graph import IG_USER, PAGE, TOKEN, graph_error, path
 
 
 def facebook():
