@@ -4,6 +4,7 @@ Builds a throwaway test database (SQLite by default; PostgreSQL with DATABASE_UR
 S staff and P parents, a staff policy and parents' rules (half acknowledged), and I incidents citing
 clauses, then times the acknowledgement status page's query, the incident list page (all, and filtered by
 clause), a reminder run (first, and again: nothing to send) and an escalation run, printing queries and ms.
+Notification emails run in-process here (as in tests), so first runs include sending every email.
 
     .venv/bin/python bench/staff_conduct.py [--staff 200] [--parents 2000] [--incidents 5000] [--repeat 5]
 """
@@ -45,6 +46,8 @@ def build(staff: int, parents: int, incidents: int):
     roles = [Role.LEADERSHIP if i < 5 else Role.STAFF for i in range(staff)] + [Role.PARENT] * parents
     Membership.objects.bulk_create(
         [Membership(user=u, nursery=nursery, role=r) for u, r in zip(people, roles, strict=True)])
+    nursery.manager = people[0]
+    nursery.save()
     versions = {}
     for kind in PolicyKind.values:
         document = PolicyDocument.objects.create(nursery=nursery, kind=kind, title=kind)
