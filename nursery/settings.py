@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 
     # --- moderation ---
+    # Every 5 minutes, around the clock: items past their review target notify, then escalate.
+    "moderation-escalate-overdue-items": {
+        "task": "moderation.tasks.escalate_overdue_items",
+        "schedule": crontab(minute="*/5"),
+    },
 
     # --- staff_conduct ---
     # Every day at 08:00 UTC; each person is reminded at most once a week and four times in all,

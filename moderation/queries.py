@@ -1,0 +1,107 @@
+"""Read-side querysets for the moderation pages: a fixed number of queries whatever the queue holds."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
+
+from moderation.models import OPEN_STATUSES, Category, ItemAction, ItemStatus, ModerationItem, Priority, RuleHit
+from nursery.models import Child, Nursery
+from posts.models import PostImage
+
+CONCERN_CATEGORY = "concern"
+STATUS_FILTERS = {"open": "Open (waiting, claimed, reopened)", **dict(ItemStatus.choices)}
+CATEGORY_FILTERS = {**dict(Category.choices), CONCERN_CATEGORY: "Concern reports"}
+
+
+@dataclass
+class QueueFilters:
+    status: str = "open"
+    category: str = ""
+    channel: int | None = None
+
+    @classmethod
+    def from_request(cls, params, channel_ids) -> "QueueFilters":
+        status = params.get("status") or "open"
+        category = params.get("category") or ""
+        try:
+            channel = int(params.get("channel") or 0) or None
+        except ValueError:
+            channel = None
+        return cls(
+            status=status if status in STATUS_FILTERS else "open",
+            category=category if category in CATEGORY_FILTERS else "",
+            channel=channel if channel in channel_ids else None,
+        )
+
+
+def items_for_page(nursery: Nursery):
+    """Everything one row of the queue shows: the text, its hits, the post and pictured children, the story."""
+    pictured = Prefetch(
+        "comment__post__images",
+        queryset=PostImage.objects.order_by("position", "id").prefetch_related(
+            Prefetch("children", queryset=Child.objects.order_by("first_name"))
+        ),
+    )
+    return (
+        ModerationItem.objects.filter(nursery=nursery)
+        .select_related(
+            "comment__channel", "comment__post", "concern__raised_by", "concern__channel", "channel",
+            "claimed_by", "resolved_by", "nursery",
+        )
+        .prefetch_related(
+            "hits", pictured, Prefetch("actions", queryset=ItemAction.objects.select_related("actor")),
+            "comment__versions",
+        )
+    )
+
+
+def queue(nursery: Nursery, filters: QueueFilters, *, lane: str):
+    """``lane`` "review": concerns and flagged comments; "acknowledge": clean comments to clear in bulk."""
+    items = items_for_page(nursery)
+    items = items.filter(priority=Priority.ACKNOWLEDGE) if lane == "acknowledge" else items.exclude(
+        priority=Priority.ACKNOWLEDGE)
+    statuses = OPEN_STATUSES if filters.status == "open" else [filters.status]
+    items = items.filter(status__in=statuses)
+    if filters.category == CONCERN_CATEGORY:
+        items = items.filter(concern__isnull=False)
+    elif filters.category:
+        items = items.filter(Exists(RuleHit.objects.filter(item=OuterRef("pk"), category=filters.category)))
+    if filters.channel:
+        items = items.filter(channel_id=filters.channel)
+    if filters.status == ItemStatus.RESOLVED:
+        return items.order_by("-resolved_at", "-id")
+    return items.order_by("-priority", "opened_at", "id")
+
+
+@dataclass
+class QueueCounts:
+    flagged: int
+    acknowledge: int
+    concerns: int
+    claimed: int
+    oldest_opened_at: object
+
+    @property
+    def waiting(self) -> int:
+        return self.flagged + self.acknowledge
+
+
+def queue_counts(nursery: Nursery) -> QueueCounts:
+    """One query: what the home card and the queue's header say."""
+    totals = ModerationItem.objects.filter(nursery=nursery, status__in=OPEN_STATUSES).aggregate(
+        flagged=Count("pk", filter=Q(priority__gt=Priority.ACKNOWLEDGE, concern__isnull=True)),
+        acknowledge=Count("pk", filter=Q(priority=Priority.ACKNOWLEDGE)),
+        concerns=Count("pk", filter=Q(concern__isnull=False)),
+        claimed=Count("pk", filter=Q(status=ItemStatus.CLAIMED)),
+        oldest=Min("opened_at"),
+    )
+    return QueueCounts(totals["flagged"], totals["acknowledge"], totals["concerns"], totals["claimed"],
+                       totals["oldest"])
+
+
+def concerns_raised_by(user, nursery: Nursery):
+    return (
+        ModerationItem.objects.filter(nursery=nursery, concern__raised_by=user)
+        .select_related("concern__channel")
+        .order_by("-opened_at")
+    )

@@ -1,0 +1,558 @@
+"""Every state change of comment moderation: intake, screening, the review queue and escalation."""
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from moderation import screening
+from moderation.models import (
+    OPEN_STATUSES,
+    Action,
+    Category,
+    Comment,
+    CommentEvent,
+    CommentSource,
+    CommentState,
+    CommentVersion,
+    Concern,
+    Escalation,
+    ItemAction,
+    ItemStatus,
+    ModerationItem,
+    Priority,
+    RuleHit,
+    ScreeningRule,
+    Severity,
+    WebhookDelivery,
+)
+from moderation.webhooks import Change, changes_in
+from nursery.audit import acting_as
+from nursery.errors import ServiceError
+from nursery.models import Child, Nursery, Role
+from nursery.permissions import has_role, require_role, users_with_role
+from nursery.services import notify
+from posts.models import Channel, Publication
+
+logger = logging.getLogger(__name__)
+
+RULE_EDITORS = (Role.LEADERSHIP, Role.SAFEGUARDING_LEAD)
+REVIEWERS = (Role.SAFEGUARDING_LEAD,)
+QUEUE_VIEWERS = (Role.SAFEGUARDING_LEAD, Role.LEADERSHIP)
+
+# The review state machine, declared once: action -> (statuses it may start from, status it leads to).
+TRANSITIONS = {
+    "claim": ({ItemStatus.PENDING, ItemStatus.REOPENED}, ItemStatus.CLAIMED),
+    "release": ({ItemStatus.CLAIMED}, ItemStatus.PENDING),
+    "resolve": ({ItemStatus.PENDING, ItemStatus.REOPENED, ItemStatus.CLAIMED}, ItemStatus.RESOLVED),
+    "acknowledge": ({ItemStatus.PENDING, ItemStatus.REOPENED}, ItemStatus.RESOLVED),
+    "reopen": ({ItemStatus.RESOLVED}, ItemStatus.REOPENED),
+}
+
+
+def _transition(item: ModerationItem, name: str) -> None:
+    allowed_from, to = TRANSITIONS[name]
+    if item.status not in allowed_from:
+        raise ServiceError(_already_handled(item))
+    item.status = to
+    item.version += 1
+
+
+def _already_handled(item: ModerationItem) -> str:
+    if item.status == ItemStatus.RESOLVED:
+        who = (item.resolved_by.get_full_name() or item.resolved_by.username) if item.resolved_by else "Someone"
+        when = timezone.localtime(item.resolved_at).strftime("%H:%M on %-d %b")
+        return f"Already handled: {who} resolved this item at {when} ({item.get_action_display().lower()})."
+    if item.status == ItemStatus.CLAIMED and item.claimed_by:
+        who = item.claimed_by.get_full_name() or item.claimed_by.username
+        return f"Already handled: {who} has claimed this item."
+    return "Already handled: this item changed since you opened it. Look at it again."
+
+
+# --- screening rules ------------------------------------------------------------------------------------------
+
+DEFAULT_RULES = [
+    # name, kind, category, severity, words / pattern / detector
+    ("Children's full names", "detector", Category.CHILD_NAMED, Severity.HIGH, "child_full_names"),
+    ("First names of the children in the post's photos", "detector", Category.CHILD_NAMED, Severity.MEDIUM,
+     "child_first_names"),
+    ("Phone numbers", "detector", Category.PERSONAL_DATA, Severity.HIGH, "phone"),
+    ("Email addresses", "detector", Category.PERSONAL_DATA, Severity.MEDIUM, "email"),
+    ("Postcodes", "detector", Category.PERSONAL_DATA, Severity.MEDIUM, "postcode"),
+    ("Friend requests and private messages", "detector", Category.PRIVATE_CONTACT, Severity.HIGH,
+     "contact_attempt"),
+    ("Foul language", "words", Category.FOUL_LANGUAGE, Severity.MEDIUM,
+     "fuck\nfucking\nshit\nbitch\nbastard\ncunt\ndickhead\nwanker\nprick\ntwat\narsehole\nslag\nwhore\npiss off"),
+    ("Sharing and screenshots", "words", Category.SHARING, Severity.MEDIUM,
+     "screenshot\nscreenshotted\nscreen shot\nscreen grab\nshared it\nsharing this\nrepost\nreposted\n"
+     "saved the photo\nsaved the picture\ndownloaded the photo\nsend me the photo\nforward it"),
+    ("Safeguarding concern words", "words", Category.SAFEGUARDING, Severity.HIGH,
+     "bruise\nbruises\nbruised\nhurt him\nhurt her\nhit him\nhit her\nsmacked\nabuse\nabused\nneglect\n"
+     "neglected\ninappropriate touching\ntouched him\ntouched her\nscared to go home\nsocial services\n"
+     "grooming\nrunaway\nself harm"),
+]
+
+
+def install_default_rules(user, *, nursery: Nursery) -> int:
+    """Give a nursery the shipped rule set (rules already there by the same name are left alone)."""
+    if user is not None:
+        require_role(user, nursery, *RULE_EDITORS)
+    created = 0
+    with transaction.atomic(), acting_as(user, "Default screening rules installed"):
+        for name, kind, category, severity, spec in DEFAULT_RULES:
+            fields = {"kind": kind, "category": category, "severity": severity, "created_by": user}
+            fields[{"detector": "detector", "words": "words", "regex": "pattern"}[kind]] = spec
+            _, made = ScreeningRule.objects.get_or_create(nursery=nursery, name=name, defaults=fields)
+            created += made
+    return created
+
+
+def save_rule(user, *, rule: ScreeningRule) -> ScreeningRule:
+    """Create or change a rule (validated: a regular expression must compile and be safe)."""
+    require_role(user, rule.nursery, *RULE_EDITORS)
+    if rule.created_by_id is None:
+        rule.created_by = user
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages)) from exc
+    with transaction.atomic(), acting_as(user, "Screening rule saved"):
+        rule.save()
+    return rule
+
+
+def screening_context(comment: Comment) -> screening.Context:
+    """Full names of every child of the nursery; first names of the children pictured in the post."""
+    children = Child.objects.filter(nursery_id=comment.nursery_id).values_list("first_name", "last_name")
+    pictured = []
+    if comment.post_id:
+        pictured = list(
+            Child.objects.filter(pictured_in__post_id=comment.post_id).values_list("first_name", flat=True).distinct()
+        )
+    return screening.Context(full_names=[f"{first} {last}" for first, last in children], pictured_first_names=pictured)
+
+
+def _screen(comment: Comment) -> list[screening.Found]:
+    rules = ScreeningRule.objects.filter(nursery_id=comment.nursery_id, active=True)
+    return screening.screen(comment.text, rules, screening_context(comment))
+
+
+def _priority(found: list[screening.Found]) -> int:
+    return max((f.severity for f in found), default=Priority.ACKNOWLEDGE)
+
+
+def _describe(found: list[screening.Found]) -> str:
+    if not found:
+        return "Screened: no rule matched (acknowledge lane)."
+    labels = sorted({Category(f.category).label for f in found})
+    return f"Screened: {len(found)} hit(s): {', '.join(labels)}."
+
+
+def _replace_hits(item: ModerationItem, found: list[screening.Found]) -> None:
+    item.hits.all().delete()
+    RuleHit.objects.bulk_create(
+        RuleHit(item=item, rule_id=f.rule_id, rule_name=f.rule_name, category=f.category, severity=f.severity,
+                start=f.start, end=f.end, matched=f.matched)
+        for f in found
+    )
+
+
+def _queue_url(item: ModerationItem) -> str:
+    return reverse("moderation:item", args=[item.pk])
+
+
+def _tell_reviewers_now(item: ModerationItem, subject: str, message: str) -> None:
+    notify(users_with_role(item.nursery, Role.SAFEGUARDING_LEAD), subject, "moderation/email/item.txt",
+           {"message": message, "item": item}, nursery=item.nursery, url=_queue_url(item))
+
+
+def _screen_into_queue(comment: Comment, *, now: datetime, why: str) -> ModerationItem:
+    """Screen the comment's current text and put it in the queue, or update (reopen) its item."""
+    found = _screen(comment)
+    priority, points = _priority(found), screening.score(found)
+    item = ModerationItem.objects.select_for_update().filter(comment=comment).first()
+    if item is None:
+        item = ModerationItem.objects.create(
+            nursery_id=comment.nursery_id, comment=comment, channel_id=comment.channel_id, priority=priority,
+            score=points, opened_at=now,
+        )
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.OPENED, at=now, note=f"{why} {_describe(found)}")
+    else:
+        reopened = item.status == ItemStatus.RESOLVED
+        if reopened:
+            _transition(item, "reopen")
+            item.round += 1
+            item.opened_at = now
+            item.claimed_by = item.claimed_at = item.resolved_by = item.resolved_at = None
+            item.action, item.reason = "", ""
+        else:
+            item.version += 1
+        item.priority, item.score = priority, points
+        item.save()
+        kind = ItemAction.Kind.REOPENED if reopened else ItemAction.Kind.RESCREENED
+        ItemAction.objects.create(item=item, kind=kind, at=now, note=f"{why} {_describe(found)}")
+    _replace_hits(item, found)
+    if priority >= Priority.HIGH:
+        _tell_reviewers_now(item, "A comment needs review now", f"A comment was flagged: {_describe(found)}")
+    return item
+
+
+def _add_version(comment: Comment, text: str, now: datetime) -> bool:
+    """Keep ``text`` as the comment's newest version unless it already is; True when it changed."""
+    latest = comment.versions.order_by("-number").first()
+    if latest is not None and latest.text == text:
+        return False
+    CommentVersion.objects.create(comment=comment, number=(latest.number + 1) if latest else 1, text=text, seen_at=now)
+    comment.text = text
+    return True
+
+
+# --- intake: webhooks -----------------------------------------------------------------------------------------
+
+
+def receive_delivery(*, body: bytes, object_type: str, now: datetime | None = None) -> WebhookDelivery:
+    """Store a verified delivery as received and process it in the worker after commit.
+
+    Meta retries for hours; an identical body is stored once, and re-enqueued only if it was not processed.
+    """
+    now = now or timezone.now()
+    digest = hashlib.sha256(body).hexdigest()
+    text = body.decode("utf-8")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                delivery = WebhookDelivery.objects.create(
+                    received_at=now, body=text, body_sha256=digest, object_type=object_type[:32]
+                )
+        except IntegrityError:
+            delivery = WebhookDelivery.objects.get(body_sha256=digest)
+        if delivery.status != WebhookDelivery.Status.PROCESSED:
+            from moderation.tasks import process_webhook_delivery
+
+            transaction.on_commit(lambda: process_webhook_delivery.delay(delivery.pk))
+    return delivery
+
+
+def process_delivery(*, delivery_id: int, now: datetime | None = None) -> int:
+    """Apply every comment event of a stored delivery; running it again changes nothing."""
+    now = now or timezone.now()
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    if delivery.status == WebhookDelivery.Status.PROCESSED:
+        return 0
+    changes, notes = changes_in(json.loads(delivery.body))
+    applied = 0
+    for change in changes:
+        try:
+            with transaction.atomic(), acting_as(None, f"Platform webhook ({change.platform})"):
+                note = _apply_change(change, delivery=delivery, now=now)
+        except IntegrityError:
+            note = f"comment {change.comment_id} {change.verb}: already recorded"
+        if note:
+            notes.append(note)
+        else:
+            applied += 1
+    for note in notes:
+        logger.info("Webhook delivery %s: %s", delivery.pk, note)
+    delivery.status = WebhookDelivery.Status.PROCESSED
+    delivery.processed_at = now
+    delivery.notes = "\n".join(notes)
+    delivery.save(update_fields=["status", "processed_at", "notes"])
+    return applied
+
+
+def _event_key(change: Change) -> str:
+    key = f"{change.platform}:{change.comment_id}:{change.verb}"
+    if change.verb == CommentEvent.Verb.EDITED:  # one comment may be edited many times: one event per text
+        key += ":" + hashlib.sha256((change.text or "").encode()).hexdigest()[:24]
+    elif change.verb in (CommentEvent.Verb.HIDE, CommentEvent.Verb.UNHIDE):  # may toggle: one per notification
+        key += f":{change.event_time}"
+    return key[:255]
+
+
+def _post_for(channel: Channel, post_id: str):
+    if not post_id:
+        return None
+    # Facebook names a post "<page id>_<post id>"; a publication may have stored either form.
+    candidates = {post_id, post_id.rsplit("_", 1)[-1]}
+    publication = (
+        Publication.objects.filter(channel=channel, external_id__in=candidates).select_related("post").first()
+    )
+    return publication.post if publication else None
+
+
+def _apply_change(change: Change, *, delivery: WebhookDelivery, now: datetime) -> str:
+    """Apply one event; return a note when it was skipped (empty when applied)."""
+    channels = Channel.objects.filter(platform=change.platform, external_id=change.account_id)
+    channel = channels.select_related("nursery").first()
+    if channel is None:
+        logger.warning("Webhook for unknown %s account %s: acknowledged, not stored", change.platform,
+                       change.account_id)
+        return f"unknown {change.platform} account {change.account_id}: acknowledged and ignored"
+    if change.author_id and change.author_id == change.account_id:
+        return f"comment {change.comment_id}: written by the page itself, ignored"
+    if not change.comment_id:
+        return "a comment event without a comment id, ignored"
+    comment, created = Comment.objects.get_or_create(
+        platform=change.platform, external_id=change.comment_id,
+        defaults={
+            "nursery": channel.nursery, "channel": channel, "source": CommentSource.WEBHOOK,
+            "external_post_id": change.post_id, "external_parent_id": change.parent_id,
+            "author_external_id": change.author_id, "author_name": change.author_name[:200],
+            "created_on_platform": change.created_time, "received_at": now,
+            "post": _post_for(channel, change.post_id),
+        },
+    )
+    # Claim the event first: a duplicate delivery fails here and nothing below runs twice.
+    CommentEvent.objects.create(
+        comment=comment, delivery=delivery, verb=change.verb, key=_event_key(change), payload=change.raw,
+        received_at=now,
+    )
+    if not created and change.author_name and not comment.author_name:
+        comment.author_name = change.author_name[:200]
+    verb = change.verb
+    if verb in (CommentEvent.Verb.ADD, CommentEvent.Verb.EDITED) and change.text is not None:
+        first_text = not comment.versions.exists()
+        changed = _add_version(comment, change.text, now)
+        if verb == CommentEvent.Verb.EDITED and not first_text and comment.state == CommentState.VISIBLE:
+            comment.state = CommentState.EDITED
+        comment.save()
+        if changed or not hasattr(comment, "moderation_item"):
+            why = "Edited on the platform." if changed and not first_text else "New comment from the platform."
+            _screen_into_queue(comment, now=now, why=why)
+        return ""
+    new_state = {
+        CommentEvent.Verb.REMOVE: CommentState.REMOVED,
+        CommentEvent.Verb.HIDE: CommentState.HIDDEN,
+        CommentEvent.Verb.UNHIDE: CommentState.EDITED if comment.versions.count() > 1 else CommentState.VISIBLE,
+    }.get(verb)
+    if new_state is None:
+        return f"comment {change.comment_id}: {verb} without text, ignored"
+    comment.state = new_state
+    comment.save()
+    item = getattr(comment, "moderation_item", None)
+    if item is not None:
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.PLATFORM_STATE, at=now,
+                                  note=f"On {comment.get_platform_display()}: {comment.get_state_display().lower()}.")
+    return ""
+
+
+# --- intake: people -------------------------------------------------------------------------------------------
+
+
+def enter_comment(user, *, channel: Channel, author_name: str, text: str, link: str = "",
+                  now: datetime | None = None) -> ModerationItem:
+    """A practitioner copies a comment seen on a platform; it is screened and queued like any other."""
+    now = now or timezone.now()
+    from nursery.permissions import is_staff_member
+
+    if not is_staff_member(user, channel.nursery):
+        raise ServiceError("Only staff can enter comments seen on the nursery's pages.")
+    if not text.strip():
+        raise ServiceError("Copy the comment's text.")
+    with transaction.atomic(), acting_as(user, "Comment entered by staff"):
+        comment = Comment.objects.create(
+            nursery=channel.nursery, channel=channel, platform=channel.platform, source=CommentSource.MANUAL,
+            author_name=author_name[:200], link=link, received_at=now, entered_by=user,
+        )
+        _add_version(comment, text, now)
+        comment.save()
+        who = user.get_full_name() or user.username
+        return _screen_into_queue(comment, now=now, why=f"Entered by {who}.")
+
+
+def raise_concern(user, *, nursery: Nursery, description: str, channel: Channel | None = None,
+                  where_seen: str = "", link: str = "", screenshot=None,
+                  now: datetime | None = None) -> ModerationItem:
+    """A concern from staff or a parent: straight to the top of the queue, and the safeguarding lead told now."""
+    now = now or timezone.now()
+    from nursery.permissions import is_staff_member
+
+    staff = is_staff_member(user, nursery)
+    if not staff and not has_role(user, nursery, Role.PARENT):
+        raise ServiceError("Only staff and parents of this nursery can report a concern here.")
+    if not description.strip():
+        raise ServiceError("Describe what you saw or what worries you.")
+    if channel is not None and channel.nursery_id != nursery.pk:
+        raise ServiceError("Choose one of the nursery's own pages.")
+    with transaction.atomic(), acting_as(user, "Concern reported"):
+        concern = Concern.objects.create(
+            nursery=nursery, raised_by=user, reporter=Concern.Reporter.STAFF if staff else Concern.Reporter.PARENT,
+            channel=channel, where_seen=where_seen, link=link, description=description, raised_at=now,
+        )
+        if screenshot:
+            concern.screenshot.save(screenshot.name, screenshot, save=True)
+        item = ModerationItem.objects.create(
+            nursery=nursery, concern=concern, channel=channel, priority=Priority.CONCERN, opened_at=now,
+        )
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.OPENED, actor=user, at=now,
+                                  note=f"Concern reported by {concern.get_reporter_display().lower()}.")
+        _tell_reviewers_now(item, "A concern has been reported", "A new concern was reported and is at the top "
+                                                                  "of the moderation queue.")
+    return item
+
+
+# --- the review queue -----------------------------------------------------------------------------------------
+
+
+def _lock(user, item_id: int, version: int | None) -> ModerationItem:
+    item = (
+        ModerationItem.objects.select_for_update(of=("self",))
+        .select_related("nursery", "claimed_by", "resolved_by", "comment")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None or not has_role(user, item.nursery, *QUEUE_VIEWERS):
+        raise ServiceError("That item does not exist.")
+    require_role(user, item.nursery, *REVIEWERS)
+    if version is not None and item.version != version:
+        raise ServiceError(_already_handled(item))
+    return item
+
+
+def claim_item(user, *, item_id: int, version: int | None = None, now: datetime | None = None) -> ModerationItem:
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, "Moderation item claimed"):
+        item = _lock(user, item_id, version)
+        _transition(item, "claim")
+        item.claimed_by, item.claimed_at = user, now
+        item.save()
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.CLAIMED, actor=user, at=now)
+    return item
+
+
+def release_item(user, *, item_id: int, version: int | None = None, now: datetime | None = None) -> ModerationItem:
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, "Moderation item released"):
+        item = _lock(user, item_id, version)
+        if item.claimed_by_id not in (None, user.pk) and item.status == ItemStatus.CLAIMED:
+            raise ServiceError(_already_handled(item))
+        _transition(item, "release")
+        item.claimed_by = item.claimed_at = None
+        item.save()
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.RELEASED, actor=user, at=now)
+    return item
+
+
+def resolve_item(user, *, item_id: int, action: str, reason: str, version: int | None = None,
+                 now: datetime | None = None) -> ModerationItem:
+    """Decide on an item. Hide/delete are carried out on the platform after commit (see moderation.platform)."""
+    now = now or timezone.now()
+    if action not in Action.values or action == Action.ACKNOWLEDGED:
+        raise ServiceError("Choose what to do with this item.")
+    if not reason.strip():
+        raise ServiceError("Give the reason for your decision: it is part of the record.")
+    with transaction.atomic(), acting_as(user, f"Moderation item resolved: {Action(action).label}"):
+        item = _lock(user, item_id, version)
+        if item.status == ItemStatus.CLAIMED and item.claimed_by_id != user.pk:
+            raise ServiceError(_already_handled(item))
+        if action in (Action.HIDE, Action.DELETE) and item.comment_id is None:
+            raise ServiceError("Hide and delete apply to comments on the nursery's pages, not to concern reports.")
+        _transition(item, "resolve")
+        item.action, item.reason = action, reason.strip()
+        item.resolved_by, item.resolved_at = user, now
+        if action == Action.ESCALATE:
+            item.escalated_at = item.escalated_at or now
+        item.save()
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.RESOLVED, actor=user, at=now,
+                                  note=f"{Action(action).label}: {item.reason}")
+        if action in (Action.HIDE, Action.DELETE):
+            from moderation.tasks import perform_platform_action
+
+            transaction.on_commit(lambda: perform_platform_action.delay(item.pk))
+        if action == Action.ESCALATE:
+            recipients = list(users_with_role(item.nursery, Role.SAFEGUARDING_LEAD))
+            recipients.append(item.nursery.manager)
+            notify(recipients, "Escalated as a safeguarding concern", "moderation/email/item.txt",
+                   {"message": f"An item was escalated as a safeguarding concern: {item.reason}", "item": item},
+                   nursery=item.nursery, url=_queue_url(item))
+    return item
+
+
+ACKNOWLEDGE_REASON = "Clean comment: no rule matched and the reviewer saw no concern."
+
+
+def acknowledge_items(user, *, nursery: Nursery, item_ids: list[int], now: datetime | None = None) -> int:
+    """Clear clean comments in bulk: each item still records its own resolution and action."""
+    now = now or timezone.now()
+    require_role(user, nursery, *REVIEWERS)
+    with transaction.atomic(), acting_as(user, "Clean comments acknowledged"):
+        items = list(
+            ModerationItem.objects.select_for_update()
+            .filter(nursery=nursery, pk__in=item_ids, priority=Priority.ACKNOWLEDGE,
+                    status__in=TRANSITIONS["acknowledge"][0])
+            .order_by("pk")
+        )
+        for item in items:
+            _transition(item, "acknowledge")
+            item.action, item.reason = Action.ACKNOWLEDGED, ACKNOWLEDGE_REASON
+            item.resolved_by, item.resolved_at = user, now
+            item.save()
+        ItemAction.objects.bulk_create(
+            ItemAction(item=item, kind=ItemAction.Kind.RESOLVED, actor=user, at=now,
+                       note=f"{Action.ACKNOWLEDGED.label}: {ACKNOWLEDGE_REASON}")
+            for item in items
+        )
+    return len(items)
+
+
+# --- escalation -----------------------------------------------------------------------------------------------
+
+
+def escalate_overdue(*, now: datetime | None = None) -> int:
+    """Tell people about items waiting past their target (once per item, round and level)."""
+    now = now or timezone.now()
+    sent = 0
+    for nursery in Nursery.objects.filter(moderation_items__status__in=OPEN_STATUSES).distinct():
+        for priority in Priority.values:
+            probe = ModerationItem(nursery=nursery, priority=priority)
+            for level, multiple in ((Escalation.Level.OVERDUE, 1), (Escalation.Level.ESCALATED, 2)):
+                due = ModerationItem.objects.filter(
+                    nursery=nursery, priority=priority, status__in=OPEN_STATUSES,
+                    opened_at__lte=now - probe.target() * multiple,
+                ).exclude(
+                    Exists(Escalation.objects.filter(item=OuterRef("pk"), round=OuterRef("round"), level=level))
+                )
+                for item_id in due.values_list("pk", flat=True):
+                    sent += _escalate(item_id, level=level, now=now)
+    return sent
+
+
+def _escalate(item_id: int, *, level: int, now: datetime) -> int:
+    with transaction.atomic(), acting_as(None, "Moderation escalation"):
+        item = (
+            ModerationItem.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("nursery", "nursery__manager")
+            .filter(pk=item_id, status__in=OPEN_STATUSES)
+            .first()
+        )
+        if item is None:
+            return 0
+        try:
+            with transaction.atomic():
+                Escalation.objects.create(item=item, round=item.round, level=level, sent_at=now)
+        except IntegrityError:
+            return 0  # another run got here first
+        waited = now - item.opened_at
+        hours = round(waited.total_seconds() / 3600, 1)
+        context = {"item": item, "message": f"A {item.get_priority_display().lower()} item has waited {hours} "
+                                            f"hours for review (target {item.target()})."}
+        if level == Escalation.Level.OVERDUE:
+            recipients = users_with_role(item.nursery, Role.SAFEGUARDING_LEAD, Role.LEADERSHIP)
+            subject, kind = "A moderation item is past its review target", ItemAction.Kind.OVERDUE
+        else:
+            recipients = [item.nursery.manager] if item.nursery.manager else users_with_role(
+                item.nursery, Role.LEADERSHIP)
+            subject, kind = "Escalated: a moderation item is still waiting", ItemAction.Kind.ESCALATED
+            item.escalated_at = now
+            item.save(update_fields=["escalated_at"])
+        notify(recipients, subject, "moderation/email/item.txt", context, nursery=item.nursery,
+               url=_queue_url(item))
+        ItemAction.objects.create(item=item, kind=kind, at=now, note=f"Waited {hours} h; {subject.lower()}.")
+    return 1
+

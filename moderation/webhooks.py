@@ -1,0 +1,145 @@
+"""Reading Meta webhook deliveries: signatures and payload shapes, with no database access.
+
+One endpoint serves Facebook Pages (``object: "page"``, field ``feed``, ``value.item == "comment"``, verbs
+``add``/``edited``/``remove``/``hide``/``unhide``) and Instagram (``object: "instagram"``, field
+``comments``: every notification is a new comment). A delivery may hold many entries, each with many changes.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from posts.models import Platform
+
+SIGNATURE_HEADER = "HTTP_X_HUB_SIGNATURE_256"
+MAX_BODY_BYTES = 1024 * 1024
+FACEBOOK_VERBS = {"add", "edited", "remove", "hide", "unhide"}
+
+
+def signature_is_valid(body: bytes, header: str | None, secret: str) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex>`` over the raw body; the legacy SHA-1 header is not enough."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The header value Meta would send (for tests, the benchmark and local tools)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One comment event, whichever platform it came from."""
+
+    platform: str
+    account_id: str  # the Page id or Instagram account id: how the channel (and nursery) is found
+    verb: str
+    comment_id: str
+    post_id: str
+    parent_id: str
+    author_id: str
+    author_name: str
+    text: str | None  # None when the event carries no text (remove, hide, unhide)
+    created_time: datetime | None
+    event_time: int
+    raw: dict
+
+
+class Skipped(Exception):
+    """A change that is not a comment event we handle (a reaction, a new post, a mention...)."""
+
+
+def _timestamp(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        seconds = float(value)
+        if seconds > 1e12:  # milliseconds
+            seconds /= 1000
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("+0000", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value) -> str:
+    """A string safe to store: JSON may carry lone surrogates ("\\ud800") or NULs that databases refuse."""
+    if value is None:
+        return ""
+    return str(value).encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {_text(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return _text(value) if isinstance(value, str) else value
+
+
+def _facebook(account_id: str, field: str, value: dict, event_time: int) -> Change:
+    if field != "feed" or value.get("item") != "comment":
+        raise Skipped(f"not a comment ({field}/{value.get('item')})")
+    verb = value.get("verb")
+    if verb not in FACEBOOK_VERBS:
+        raise Skipped(f"verb {verb!r} is not handled")
+    author = value.get("from") or {}
+    message = value.get("message")
+    return Change(
+        platform=Platform.FACEBOOK, account_id=account_id, verb=verb,
+        comment_id=_text(value["comment_id"]), post_id=_text(value.get("post_id")),
+        parent_id=_text(value.get("parent_id")), author_id=_text(author.get("id")),
+        author_name=_text(author.get("name")), text=None if message is None else _text(message),
+        created_time=_timestamp(value.get("created_time")), event_time=event_time, raw=_clean(value),
+    )
+
+
+def _instagram(account_id: str, field: str, value: dict, event_time: int) -> Change:
+    if field != "comments":
+        raise Skipped(f"field {field!r} is not handled")
+    author = value.get("from") or {}
+    media = value.get("media") or {}
+    return Change(
+        platform=Platform.INSTAGRAM, account_id=account_id, verb="add",
+        comment_id=_text(value["id"]), post_id=_text(media.get("id")), parent_id=_text(value.get("parent_id")),
+        author_id=_text(author.get("id")), author_name=_text(author.get("username")),
+        text=_text(value.get("text")), created_time=_timestamp(value.get("timestamp") or event_time),
+        event_time=event_time, raw=_clean(value),
+    )
+
+
+def changes_in(payload: dict) -> tuple[list[Change], list[str]]:
+    """The comment events in a delivery, and a note for each change that was not one."""
+    if not isinstance(payload, dict):
+        return [], ["the body is not a JSON object"]
+    object_type = payload.get("object")
+    reader = {"page": _facebook, "instagram": _instagram}.get(object_type)
+    if reader is None:
+        return [], [f"object {object_type!r} is not handled"]
+    changes, notes = [], []
+    entries = payload.get("entry")
+    for e_index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            notes.append(f"entry {e_index}: not an object")
+            continue
+        account_id = _text(entry.get("id"))
+        event_time = entry.get("time") if isinstance(entry.get("time"), int) else 0
+        # Instagram's documentation also shows "field"/"value" directly on the entry: accept both shapes.
+        items = entry.get("changes")
+        if not isinstance(items, list):
+            items = [entry] if "field" in entry else []
+        for c_index, change in enumerate(items):
+            try:
+                if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                    raise Skipped("no value object")
+                changes.append(reader(account_id, _text(change.get("field")), change["value"], event_time))
+            except Skipped as reason:
+                notes.append(f"entry {e_index} change {c_index}: skipped, {reason}")
+            except (KeyError, TypeError, ValueError) as exc:
+                notes.append(f"entry {e_index} change {c_index}: malformed ({exc.__class__.__name__}: {exc})")
+    return changes, notes
