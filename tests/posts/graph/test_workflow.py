@@ -136,3 +136,25 @@ def test_the_post_page_shows_a_failure_in_plain_words_with_a_retry(client, world
     page = client.get(reverse("posts:detail", args=[approved.pk])).content.decode()
     assert "Facebook refused this and it will not be retried." in page
     assert reverse("posts:delivery_retry", args=[GraphDelivery.objects.get().pk]) in page
+
+
+def test_a_scheduled_post_goes_out_through_the_worker_at_its_time(graph, world, approved,
+                                                                  django_capture_on_commit_callbacks):
+    approved.approved_by, approved.scheduled_for = world.leader, timezone.now()
+    approved.save()
+    answer_photo_post(graph)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.publish_scheduled_post(post_id=approved.pk)
+    assert GraphDelivery.objects.get().state == DeliveryState.PUBLISHED
+    assert Publication.objects.get().external_id == f"{PAGE}_300"
+
+
+def test_a_scheduled_post_for_a_channel_needing_reconnection_is_held_with_the_reason(world, approved):
+    approved.approved_by, approved.scheduled_for = world.leader, timezone.now()
+    approved.save()
+    ChannelConnection.objects.update(status="reconnect")
+    assert not services.publish_scheduled_post(post_id=approved.pk)
+    approved.refresh_from_db()
+    assert approved.status != PostStatus.PUBLISHED
+    assert not GraphDelivery.objects.exists() and not Publication.objects.exists()
+    assert "needs reconnecting to Facebook" in approved.events.last().note
