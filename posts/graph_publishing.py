@@ -5,6 +5,9 @@ the worker after commit. The worker (``deliver``) claims the delivery, re-checks
 out (consent can be withdrawn while it waits), then makes the platform calls. Every id the platform returns
 is saved at once; ``publish_started_at`` is saved before the one call that makes the post visible, so a
 retry after a crash between that call and its save looks for the post already made before making another.
+The calls before it (unpublished photo uploads, Instagram containers) are invisible to the public, so
+repeating one after a crash costs only an orphan that Meta discards; their ids are kept so a retry after
+a failure does not repeat them.
 
 Throttling and temporary failures are retried with exponential backoff up to ``MAX_ATTEMPTS``; an expired
 or revoked token stops at once and asks leadership to reconnect the channel; anything else fails with the
