@@ -57,7 +57,7 @@ class PaperForm(forms.Form):
     )
     signed_on = forms.DateField(label="Date signed", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     wording = forms.ModelChoiceField(
-        queryset=None, label="Wording printed on the form", required=False,
+        queryset=None, label="Wording printed on the form", required=False, empty_label="The current version",
         help_text="The version number is printed at the foot of the form. Leave empty for the current version.",
     )
     scan = forms.FileField(

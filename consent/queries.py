@@ -289,6 +289,16 @@ class RegisterRow:
         return not self.closed.effective and not self.public.effective
 
 
+def name_on_the_wall(rows: list[RegisterRow]) -> None:
+    """First names only on the printed list, with a surname initial where two children in a room share one."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.child.first_name.lower()] = counts.get(row.child.first_name.lower(), 0) + 1
+    for row in rows:
+        shared = counts[row.child.first_name.lower()] > 1
+        row.wall_name = f"{row.child.first_name} {row.child.last_name[:1]}." if shared else row.child.first_name
+
+
 @dataclass
 class RegisterRoom:
     name: str

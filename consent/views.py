@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from consent import queries, services
 from consent.forms import ChooseChildForm, GrantForm, PaperForm, SeenForm, WordingForm
-from consent.models import ConsentDecision, ConsentWording, Scope
+from consent.models import ConsentDecision, ConsentWording, Decision, Scope
 from consent.queries import STATE_LABELS, State, consent_state
 from consent.uploads import CONTENT_TYPES, sniff
 from nursery.errors import ServiceError
@@ -63,7 +63,7 @@ def _decide_page(request, guardianship, scope, form=None, status=200):
     own = ConsentDecision.objects.filter(child=child, scope=scope, guardian=request.user).order_by(
         "-decided_at", "-pk").select_related("wording").first()
     seen = services.latest_decision_id(child, scope)
-    agreed_current = own is not None and own.decision == "granted" and wording and own.wording_id == wording.pk \
+    agreed_current = own is not None and own.decision == Decision.GRANTED and wording and own.wording_id == wording.pk \
         and state.state not in (State.EXPIRED, State.RENEWAL_DUE)
     if form is None and wording is not None:
         form = GrantForm(initial={"wording": wording.pk, "seen": seen})
@@ -210,10 +210,10 @@ def register(request):
 @role_required(*STAFF)
 @require_GET
 def photo_list(request):
-    filters = _register_filters(request)
-    return render(request, "consent/photo_list.html", {
-        "rooms": queries.consent_register(request.nursery, room_id=filters["room_id"]), "today": timezone.localdate(),
-    })
+    rooms = queries.consent_register(request.nursery, room_id=_register_filters(request)["room_id"])
+    for room in rooms:
+        queries.name_on_the_wall(room.rows)
+    return render(request, "consent/photo_list.html", {"rooms": rooms, "today": timezone.localdate()})
 
 
 @role_required(Role.LEADERSHIP)

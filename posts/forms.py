@@ -74,7 +74,8 @@ class ChildChoiceField(forms.ModelMultipleChoiceField):
 
 class PhotoForm(forms.ModelForm):
     children = ChildChoiceField(
-        queryset=Child.objects.none(), widget=forms.CheckboxSelectMultiple, required=False,
+        queryset=Child.objects.none(), widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        required=False,
         label="Children in this photo", help_text="Tag every child who can be identified.",
     )
 

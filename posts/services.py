@@ -439,6 +439,24 @@ def take_down_post(user, *, post: Post, reason: str, now: datetime | None = None
     return post
 
 
+def record_publication_address(user, *, publication: Publication, url: str) -> Publication:
+    """Where a post published by hand (or at its scheduled time) can be found on the platform."""
+    if not is_leader(user, publication.post.nursery_id):
+        raise ServiceError("Only the leadership team can record where a post was published.")
+    url = _required(url, "the address of the post")
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+    except ValidationError:
+        raise ServiceError("That is not a web address: copy the link of the post from the platform.") from None
+    with transaction.atomic(), acting_as(user, "Recorded where a post was published"):
+        publication = Publication.objects.select_for_update().get(pk=publication.pk)
+        if publication.removed_at is not None:
+            raise ServiceError("This post was removed from the channel; its address no longer matters.")
+        publication.url = url
+        publication.save(update_fields=["url"])
+    return publication
+
+
 def _confirm(takedown: Takedown, *, user, note: str, now: datetime) -> None:
     takedown.confirmed_at, takedown.confirmed_by, takedown.confirmation_note = now, user, note
     takedown.save()
@@ -633,8 +651,8 @@ def publish_scheduled_post(*, post_id: int, now: datetime | None = None) -> bool
                    if publisher_for(p.channel).asks_for_url]
         message = "The post went out at its scheduled time."
         if by_hand:
-            message += (f" {', '.join(by_hand)}: posted by hand, so post it there now and keep its address with "
-                        "the post's record.")
+            message += (f" {', '.join(by_hand)}: posted by hand, so post it there now and record its address on "
+                        "the post's page.")
         _tell([*_leadership(post.nursery), post.author], "A scheduled post was published", post, message)
     return True
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("posts/photos/<int:pk>/remove/", views.remove_photo, name="remove_photo"),
     path("posts/photos/<int:pk>/image.jpg", views.photo, name="photo"),
     path("posts/photos/<int:pk>/thumbnail.jpg", views.thumbnail, name="thumbnail"),
+    path("posts/publications/<int:pk>/address/", views.publication_address, name="publication_address"),
     path("posts/takedowns/", views.takedowns, name="takedowns"),
     path("posts/takedowns/<int:pk>/", views.takedown, name="takedown"),
     path("posts/channels/", views.channels, name="channels"),

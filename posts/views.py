@@ -23,7 +23,7 @@ from posts.forms import (
     PostForm,
     PublishForm,
 )
-from posts.models import Channel, Occasion, Post, Takedown
+from posts.models import Channel, Occasion, Post, Publication, Takedown
 
 staff_only = role_required(*STAFF_ROLES)
 leadership_only = role_required(Role.LEADERSHIP)
@@ -278,6 +278,17 @@ def take_down(request, pk):
     return _with_note(request, pk, "Why it is taken down",
                       lambda post, note: services.take_down_post(request.user, post=post, reason=note),
                       "Recorded as taken down.")
+
+
+@leadership_only
+@require_POST
+def publication_address(request, pk):
+    publication = get_object_for_user(request.user, Publication.objects.select_related("post"),
+                                      nursery_field="post__nursery", pk=pk)
+    return _act(request, publication.post,
+                lambda post: services.record_publication_address(request.user, publication=publication,
+                                                                 url=request.POST.get("url", "")),
+                "Address recorded.")
 
 
 # --- takedowns ---------------------------------------------------------------------------------------

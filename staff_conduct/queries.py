@@ -134,6 +134,8 @@ def acknowledgement_status(nursery: Nursery, *, today: date | None = None) -> li
                 reminders=chase.get("reminders", 0), last_reminded_at=chase.get("last"),
                 reported_to_leadership=bool(chase.get("reported")),
             ))
+        # Who still has to acknowledge comes first: that is what the page is opened for.
+        rows.sort(key=lambda row: row.acknowledgement is not None)
         statuses.append(PolicyStatus(kind=kind, label=label, version=version, rows=rows))
     return statuses
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -318,8 +318,10 @@ def report_incident(
         if checked:
             _store_evidence(incident, evidence, checked, uploaded_by=None if confidential else user,
                             description=evidence_description, now=now)
+        # A confidential reporter who is a leader is told too: leaving them out would point to them.
         notify(
-            _leaders_to_tell(incident, exclude=[user]), f"Conduct concern reported ({incident.reference})",
+            _leaders_to_tell(incident, exclude=[] if confidential else [user]),
+            f"Conduct concern reported ({incident.reference})",
             "staff_conduct/email/incident_reported.txt", {"incident": incident},
             nursery=nursery, url=_incident_url(incident),
         )
@@ -482,17 +484,22 @@ def escalate_incidents(*, now: datetime, nursery_id: int | None = None) -> int:
     incidents = Incident.objects.filter(status__in=[Status.REPORTED, Status.UNDER_INVESTIGATION])
     if nursery_id:
         incidents = incidents.filter(nursery_id=nursery_id)
+    # Deadlines are computed here, in local time; only reported incidents or those with a due date qualify.
+    incidents = incidents.filter(Q(status=Status.REPORTED) | Q(investigation_due_on__lte=local_date(now)))
+    already = set(
+        IncidentEscalation.objects.filter(incident__in=incidents).values_list("incident_id", "reason", "deadline")
+    )
     sent = 0
     for incident in incidents.select_related("nursery", "nursery__manager", "subject").order_by("pk"):
         if incident.status == Status.REPORTED:
             reason, deadline = EscalationReason.NOT_ASSIGNED, add_working_days(
                 incident.reported_at, ASSIGNMENT_WORKING_DAYS
             )
-        elif incident.investigation_due_on is not None:
-            reason, deadline = EscalationReason.OVERDUE, end_of_day(incident.investigation_due_on)
         else:
+            reason, deadline = EscalationReason.OVERDUE, end_of_day(incident.investigation_due_on)
+        if now < deadline or (incident.pk, reason, deadline) in already:
             continue
-        if now >= deadline and _escalate(incident, reason=reason, deadline=deadline, now=now):
+        if _escalate(incident, reason=reason, deadline=deadline, now=now):
             sent += 1
     return sent
 

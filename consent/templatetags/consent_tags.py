@@ -1,6 +1,7 @@
 from django import template
 
 from consent import queries
+from consent.models import Scope
 
 register = template.Library()
 
@@ -29,4 +30,7 @@ def consent_home(context) -> dict:
         )
         summary["totals"] = {f: sum(getattr(r, f) for r in rooms)
                              for f in ("on_roll", "closed_granted", "public_granted", "no_photos", "attention")}
+    if context.get("is_leader"):
+        published = queries.current_wordings([nursery.pk], Scope.values)
+        summary["missing_wordings"] = [label for value, label in Scope.choices if (nursery.pk, value) not in published]
     return summary

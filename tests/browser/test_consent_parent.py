@@ -47,6 +47,15 @@ def test_a_parent_grants_then_withdraws_consent_on_a_phone(phone_page, demo):
     shot(page, "consent-parent-6-withdrawn")
     fits_the_phone(page)
 
+    page.get_by_role("link", name="Every decision for Amara").click()
+    entries = page.locator("ol.list-group > li")
+    assert entries.count() == 2
+    assert "Withdrawn" in entries.nth(0).inner_text() and "Granted" in entries.nth(1).inner_text()
+    entries.nth(1).get_by_text("Wording version 1").click()
+    assert "I give Kids Count permission" in entries.nth(1).inner_text()
+    shot(page, "consent-parent-7-history")
+    fits_the_phone(page)
+
     page.get_by_role("link", name="My children's photos").first.click()
     assert "Not on our private parents' page" in page.get_by_role("region", name="Amara Okafor").inner_text()
     decisions = list(ConsentDecision.objects.filter(guardian__username="parent").order_by("pk"))

@@ -52,3 +52,12 @@ def test_the_navbar_shows_each_role_its_consent_pages(client, world, actor, show
     nav = client.get(reverse("notifications")).content.decode().split("</nav>")[0]
     assert all(f'href="{reverse(name)}"' in nav for name in shown)
     assert not any(f'href="{reverse(name)}"' in nav for name in hidden)
+
+
+def test_leadership_is_told_when_no_wording_is_published(client, world):
+    page = home(client, world.leader)
+    assert "No consent wording published for private parents&#x27; pages or public marketing pages" in page
+
+
+def test_no_warning_once_both_wordings_are_published(client, world, wording):
+    assert "No consent wording published" not in home(client, world.leader)

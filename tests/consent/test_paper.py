@@ -162,3 +162,18 @@ def test_scans_have_no_public_url(client, world):
     decision = paper_decision(world.child, world.parent, world.practitioner)
     client.force_login(world.leader)
     assert client.get(settings.MEDIA_URL + decision.paper_scan.name).status_code == 404
+
+
+def test_it_refuses_a_wording_of_the_other_scope(world, wording):
+    with pytest.raises(ServiceError, match="wording version printed on the form"):
+        record(world, wording=wording[Scope.PUBLIC])
+    assert not ConsentDecision.objects.exists()
+
+
+def test_a_form_on_an_old_wording_is_recorded_as_such(world, wording):
+    from tests.consent.factories import wordings
+
+    wordings(world.nursery, version=2)
+    decision = record(world, wording=wording[Scope.CLOSED])
+    assert decision.wording.version == 1
+    assert consent_state(world.child, Scope.CLOSED).state == "wording_changed"

@@ -162,3 +162,24 @@ def test_without_published_wording_the_page_says_so(client, world):
 def test_a_user_who_is_not_a_parent_here_is_refused(client, world):
     client.force_login(UserFactory())
     assert client.get(reverse("consent:mine")).status_code == 403
+
+
+@pytest.mark.parametrize("name, args, user, method", [
+    ("consent:mine", [], "parent", "post"),
+    ("consent:history", ["child"], "parent", "post"),
+    ("consent:decide", ["child", "closed"], "parent", "post"),
+    ("consent:withdraw", ["child", "closed"], "parent", "put"),
+    ("consent:register", [], "leader", "post"),
+    ("consent:photo_list", [], "leader", "post"),
+    ("consent:register_csv", [], "leader", "post"),
+    ("consent:evidence", ["child"], "leader", "post"),
+    ("consent:wordings", [], "leader", "post"),
+    ("consent:publish_wording", ["closed"], "leader", "delete"),
+    ("consent:paper_start", [], "practitioner", "post"),
+    ("consent:paper", ["child"], "practitioner", "put"),
+])
+def test_each_page_refuses_the_wrong_method(client, world, wording, name, args, user, method):
+    client.force_login(world.actor(user))
+    url = reverse(name, args=[world.child.pk if a == "child" else a for a in args])
+    assert getattr(client, method)(url).status_code == 405
+    assert not ConsentDecision.objects.exists()

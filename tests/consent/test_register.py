@@ -136,3 +136,11 @@ def test_the_evidence_page_shows_the_full_ledger_with_wording_and_metadata(clien
     assert page.count("Wording version 1") == 2 and "(public, v1)" in page
     assert granny.get_full_name() in page and "no parental responsibility" in page
     assert "Withdrawn · Public marketing pages" in page
+
+
+def test_the_photo_list_tells_apart_two_children_with_the_same_first_name(client, world, rooms):
+    ChildFactory(nursery=world.nursery, room=rooms, first_name="Ben", last_name="Zephaniah")
+    page = get(client, world.practitioner, "photo_list").content.decode()
+    assert "Ben A." in page and "Ben Z." in page
+    assert "Ashworth" not in page and "Zephaniah" not in page
+    assert '<th scope="row">Dev<span class="no-photos-mark">' in page, "a first name alone where it is unique"

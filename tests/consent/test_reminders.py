@@ -169,3 +169,19 @@ def test_it_is_scheduled_daily():
     entry = settings.CELERY_BEAT_SCHEDULE["consent-requests-and-renewals"]
     assert entry["task"] == "consent.tasks.send_consent_requests"
     assert entry["schedule"].hour == {7} and entry["schedule"].minute == {30}
+
+
+def test_reminders_keep_to_local_days_across_the_clock_change(world, wording):
+    """Clocks go forward on 29 March 2026; beat runs at 07:30 UTC, which is 07:30 then 08:30 in London."""
+    from datetime import UTC, datetime
+
+    child = ChildFactory(nursery=world.nursery, room=world.child.room, joined_on=date(2026, 3, 14))
+    mum = GuardianshipFactory(child=child).user
+    sent_days = []
+    for n in range(0, 28):
+        moment = datetime(2026, 3, 14, 7, 30, tzinfo=UTC) + timedelta(days=n)
+        before = len(sent_to(mum, child=child, scope=Scope.CLOSED))
+        send_consent_requests(now=moment)
+        if len(sent_to(mum, child=child, scope=Scope.CLOSED)) > before:
+            sent_days.append(timezone.localdate(moment))
+    assert sent_days == [date(2026, 3, 15), date(2026, 3, 22), date(2026, 3, 29), date(2026, 4, 5)]

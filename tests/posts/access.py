@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from consent.models import Scope
 from posts.graph_models import DeliveryState, GraphDelivery
-from posts.models import Platform, PostStatus, Takedown
+from posts.models import Platform, PostStatus, Publication, Takedown
 from posts.signed_media import sign_image
 from tests.access import Access, everyone, expect, leadership_page, staff_page
 from tests.posts.factories import ChannelFactory, OccasionFactory, PostFactory, PostImageFactory
@@ -31,6 +31,12 @@ def takedown_pk(w):
     return {"pk": Takedown.objects.create(nursery=w.nursery, post=post, child=w.child, scope=Scope.CLOSED,
                                           reason="Consent withdrawn.", opened_at=now, deadline=now,
                                           next_escalation_at=now).pk}
+
+
+def publication_pk(w):
+    post = post_of(w, PostStatus.PUBLISHED)
+    return {"pk": Publication.objects.create(post=post, channel=post.channels.get(), published_at=timezone.now(),
+                                             published_by=w.leader).pk}
 
 
 # The author and leadership see a draft; another member of staff does not; the outsider gets 404.
@@ -71,6 +77,8 @@ ACCESS = [
     Access("posts:take_down", LEADERSHIP_ACTS, kwargs=post_pk(PostStatus.PUBLISHED), method="post",
            data=lambda w: {"note": "Parent asked."}),
     Access("posts:takedown", expect(leader=200), kwargs=takedown_pk),
+    Access("posts:publication_address", LEADERSHIP_ACTS, method="post", kwargs=publication_pk,
+           data=lambda w: {"url": "https://fb.example/p/2"}),
 ]
 
 

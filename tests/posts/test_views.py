@@ -138,3 +138,50 @@ def test_leadership_manages_channels(client, world):
     assert channel.history.first().history_user == world.leader
     client.post(reverse("posts:occasion_new"), {"name": "Sports day", "date": "2027-07-09"})
     assert world.nursery.occasions.get(name="Sports day").created_by == world.leader
+
+
+def test_a_leader_records_where_a_post_went_out(client, world, make_post):
+    post = make_post(status=S.PUBLISHED)
+    from posts.models import Publication
+
+    publication = Publication.objects.create(post=post, channel=post.channels.get(), published_at=timezone.now(),
+                                             published_by=world.leader)
+    client.force_login(world.leader)
+    response = client.post(reverse("posts:publication_address", args=[publication.pk]), {"url": "not a link"},
+                           follow=True)
+    assert "not a web address" in response.content.decode()
+    client.post(reverse("posts:publication_address", args=[publication.pk]), {"url": "https://fb.example/p/9"})
+    publication.refresh_from_db()
+    assert publication.url == "https://fb.example/p/9"
+    assert publication.history.first().history_user == world.leader
+
+
+def test_an_unsafe_upload_is_refused_and_nothing_is_stored(client, world, closed_channel):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.practitioner)
+    response = client.post(reverse("posts:new"), {
+        "caption": "Hello", "channels": [closed_channel.pk],
+        "photos": [SimpleUploadedFile("notes.jpg", b"this is not a photo", content_type="image/jpeg")],
+    })
+    assert response.status_code == 200
+    assert "is not a photo we can accept" in response.content.decode()
+    assert not world.practitioner.posts.exists()
+
+
+def test_confirming_a_takedown_from_its_page(client, world, make_post):
+    from posts.models import Publication, Takedown
+
+    post = make_post(status=S.PUBLISHED)
+    Publication.objects.create(post=post, channel=post.channels.get(), published_at=timezone.now(),
+                               published_by=world.leader)
+    now = timezone.now()
+    takedown = Takedown.objects.create(nursery=world.nursery, post=post, child=world.child, scope=Scope.CLOSED,
+                                       reason="Consent withdrawn.", opened_at=now, deadline=now, next_escalation_at=now)
+    client.force_login(world.leader)
+    assert "Confirm" in client.get(reverse("posts:takedowns")).content.decode()
+    response = client.post(reverse("posts:takedown", args=[takedown.pk]), {"note": "Deleted."})
+    assert response.status_code == 302
+    takedown.refresh_from_db()
+    post.refresh_from_db()
+    assert takedown.confirmed_by == world.leader and post.status == S.TAKEN_DOWN

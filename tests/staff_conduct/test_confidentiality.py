@@ -137,6 +137,19 @@ def test_notifications_never_name_the_whistleblower(world, blown):
         assert WHISTLEBLOWER not in notification.subject + notification.body
 
 
+@pytest.mark.parametrize("source", [Source.WHISTLEBLOWING, Source.ANONYMOUS])
+def test_who_is_notified_does_not_point_to_a_confidential_reporter(world, report, source):
+    report(by=world.leader, subject=world.practitioner, source=source)
+    told = Notification.objects.filter(subject__startswith="Conduct concern reported")
+    assert sorted(n.recipient.username for n in told) == ["deputy", "leader"]
+
+
+def test_a_named_reporter_is_not_notified_of_their_own_report(world, report):
+    report(by=world.leader, subject=world.practitioner)
+    told = Notification.objects.filter(subject__startswith="Conduct concern reported")
+    assert [n.recipient.username for n in told] == ["deputy"]
+
+
 def test_an_anonymous_report_records_the_reporter_nowhere(world, report, whistleblower, client):
     incident = report(by=whistleblower, source=Source.ANONYMOUS, subject=world.dsl, evidence=png_upload())
     assert incident.reported_by is None

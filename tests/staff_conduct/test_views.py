@@ -126,6 +126,7 @@ def test_the_status_page_and_export_say_who_has_and_has_not(world, client, staff
     page = client.get(reverse("staff_conduct:acknowledgements"))
     statuses = {s.kind: s for s in page.context["statuses"]}
     assert statuses[PolicyKind.STAFF].acknowledged == 1 and statuses[PolicyKind.STAFF].outstanding == 3
+    assert statuses[PolicyKind.STAFF].rows[-1].user == world.dsl  # outstanding people first
     outstanding = client.get(reverse("staff_conduct:acknowledgements") + "?outstanding=1")
     names = [row.user for row in outstanding.context["statuses"][0].rows]
     assert world.dsl not in names and world.practitioner in names
