@@ -1,12 +1,11 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from consent.models import ConsentDecision, ConsentRequest, ConsentWording
-from nursery.admin import ReadOnlyAdminMixin
+from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(ConsentWording)
-class ConsentWordingAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ConsentWordingAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["nursery", "scope", "version", "published_at", "published_by"]
     list_filter = ["nursery", "scope"]
     search_fields = ["text"]
@@ -14,7 +13,7 @@ class ConsentWordingAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ConsentDecision)
-class ConsentDecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ConsentDecisionAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["child", "scope", "decision", "guardian", "method", "decided_at", "wording"]
     list_filter = ["nursery", "scope", "decision", "method"]
     search_fields = ["child__first_name", "child__last_name", "guardian__username", "signature"]
@@ -23,7 +22,7 @@ class ConsentDecisionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ConsentRequest)
-class ConsentRequestAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ConsentRequestAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["child", "scope", "kind", "recipient", "round", "sent_at"]
     list_filter = ["nursery", "kind", "scope"]
     search_fields = ["child__first_name", "child__last_name", "recipient__username", "recipient__last_name"]

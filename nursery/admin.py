@@ -1,7 +1,20 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from nursery.models import Child, Guardianship, Membership, Notification, Nursery, Room
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """The admin with its history: a past version can be read but never posted back over the present.
+
+    SIMPLE_HISTORY_REVERT_DISABLED only hides simple-history's revert button; this refuses the POST too.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("History is a record; it cannot be reverted from here.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyAdminMixin:
@@ -24,7 +37,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Nursery)
-class NurseryAdmin(SimpleHistoryAdmin):
+class NurseryAdmin(AuditedAdmin):
     list_display = ["name", "contact_email", "manager", "consent_renewal_months", "four_eyes_approval"]
     search_fields = ["name", "address", "contact_email"]
     autocomplete_fields = ["manager", "whistleblowing_officer"]
@@ -43,7 +56,7 @@ class NurseryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(SimpleHistoryAdmin):
+class RoomAdmin(AuditedAdmin):
     list_display = ["name", "nursery"]
     list_filter = ["nursery"]
     search_fields = ["name"]
@@ -56,7 +69,7 @@ class GuardianshipInline(admin.TabularInline):
 
 
 @admin.register(Child)
-class ChildAdmin(SimpleHistoryAdmin):
+class ChildAdmin(AuditedAdmin):
     list_display = ["first_name", "last_name", "room", "nursery", "joined_on", "left_on"]
     list_filter = ["nursery", "room", "left_on"]
     search_fields = ["first_name", "last_name"]
@@ -66,7 +79,7 @@ class ChildAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Guardianship)
-class GuardianshipAdmin(SimpleHistoryAdmin):
+class GuardianshipAdmin(AuditedAdmin):
     list_display = ["user", "child", "relationship", "has_parental_responsibility"]
     list_filter = ["has_parental_responsibility", "child__nursery"]
     search_fields = ["user__username", "user__last_name", "child__first_name", "child__last_name"]
@@ -75,7 +88,7 @@ class GuardianshipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "nursery", "role"]
     list_filter = ["nursery", "role"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]

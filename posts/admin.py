@@ -1,19 +1,18 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from nursery.admin import ReadOnlyAdminMixin
+from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
 from posts.models import Channel, Occasion, Post, PostEvent, PostImage, Publication, Takedown
 
 
 @admin.register(Channel)
-class ChannelAdmin(SimpleHistoryAdmin):
+class ChannelAdmin(AuditedAdmin):
     list_display = ["name", "nursery", "platform", "audience", "publisher", "active"]
     list_filter = ["nursery", "platform", "audience", "active"]
     search_fields = ["name", "external_id", "url"]
 
 
 @admin.register(Occasion)
-class OccasionAdmin(SimpleHistoryAdmin):
+class OccasionAdmin(AuditedAdmin):
     list_display = ["name", "date", "nursery", "created_by"]
     list_filter = ["nursery"]
     search_fields = ["name", "description"]
@@ -35,7 +34,7 @@ class PostEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Post)
-class PostAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class PostAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     """Posts change only through the workflow (posts/services.py); the admin shows them and their history."""
 
     list_display = ["__str__", "nursery", "author", "status", "version", "approved_version", "submitted_at",
@@ -47,7 +46,7 @@ class PostAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(PostImage)
-class PostImageAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class PostImageAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["alt_text", "post", "no_identifiable_child", "width", "height"]
     list_filter = ["post__nursery", "no_identifiable_child"]
     search_fields = ["alt_text", "children__first_name", "children__last_name"]
@@ -64,14 +63,14 @@ class PostEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Publication)
-class PublicationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class PublicationAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["post", "channel", "published_at", "published_by", "removed_at", "removed_by"]
     list_filter = ["channel__nursery", "channel"]
     search_fields = ["url", "external_id", "post__caption"]
 
 
 @admin.register(Takedown)
-class TakedownAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class TakedownAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["post", "child", "scope", "opened_at", "deadline", "escalations", "confirmed_at", "confirmed_by"]
     list_filter = ["nursery", "scope", ("confirmed_at", admin.EmptyFieldListFilter)]
     search_fields = ["reason", "child__first_name", "child__last_name", "post__caption"]

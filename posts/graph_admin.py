@@ -1,14 +1,13 @@
 """The administrator audits Graph publishing: connections (never their tokens) and deliveries, read-only."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from nursery.admin import ReadOnlyAdminMixin
+from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
 from posts.graph_models import ChannelConnection, GraphDelivery
 
 
 @admin.register(ChannelConnection)
-class ChannelConnectionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ChannelConnectionAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["channel", "status", "account_name", "connected_by", "connected_at", "problem_at"]
     list_filter = ["status", "channel__platform", "channel__nursery"]
     search_fields = ["channel__name", "account_name", "channel__external_id"]
@@ -19,7 +18,7 @@ class ChannelConnectionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(GraphDelivery)
-class GraphDeliveryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class GraphDeliveryAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["post", "channel", "state", "attempts", "external_id", "published_at", "requested_by"]
     list_filter = ["state", "channel__platform", "post__nursery"]
     search_fields = ["external_id", "container_id", "post__caption", "channel__name"]

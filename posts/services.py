@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from consent.queries import State, consent_states
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Nursery, Role
@@ -491,7 +492,9 @@ def confirm_takedown(user, *, takedown: Takedown, note: str = "", now: datetime 
 # --- when consent is withdrawn -----------------------------------------------------------------------
 
 
-def handle_consent_withdrawal(*, child_id: int, scope: str, now: datetime | None = None) -> dict[str, int]:
+def handle_consent_withdrawal(
+    *, child_id: int, scope: str, now: datetime | None = None, published_only: bool = False,
+) -> dict[str, int]:
     """Stop every unpublished post picturing the child in the scope, and open takedowns on published ones.
 
     Safe to run twice: a post already sent back carries the note, and an open takedown is not reopened.
@@ -500,8 +503,9 @@ def handle_consent_withdrawal(*, child_id: int, scope: str, now: datetime | None
     child = Child.objects.select_related("nursery").get(pk=child_id)
     pictured = Post.objects.filter(images__children=child, channels__audience=scope).distinct()
     stopped = opened = 0
-    for post_id in pictured.filter(status__in=workflow.UNPUBLISHED).values_list("pk", flat=True):
-        stopped += _send_back_for_consent(post_id, child, scope, now)
+    if not published_only:
+        for post_id in pictured.filter(status__in=workflow.UNPUBLISHED).values_list("pk", flat=True):
+            stopped += _send_back_for_consent(post_id, child, scope, now)
     for post_id in pictured.filter(status=S.PUBLISHED).values_list("pk", flat=True):
         opened += _open_takedown(post_id, child, scope, now)
     return {"sent_back": stopped, "takedowns": opened}
@@ -554,6 +558,26 @@ def _open_takedown(post_id: int, child: Child, scope: str, now: datetime) -> int
 
 
 # --- periodic work ---------------------------------------------------------------------------------
+
+
+def open_missed_takedowns(*, now: datetime | None = None) -> int:
+    """Safety net for the withdrawal seam: any live publication picturing a child whose consent in the
+    channel's scope is withdrawn gets its takedown, even if the follow-up of the withdrawal failed."""
+    now = now or timezone.now()
+    live = Publication.objects.filter(removed_at__isnull=True, post__status=S.PUBLISHED)
+    pairs = set(
+        Child.objects.filter(pictured_in__post__publications__in=live)
+        .values_list("pk", "pictured_in__post__publications__channel__audience")
+    )
+    if not pairs:
+        return 0
+    states = consent_states({child for child, _ in pairs}, {scope for _, scope in pairs}, now=now)
+    return sum(
+        handle_consent_withdrawal(child_id=child, scope=scope, now=now, published_only=True)["takedowns"]
+        for child, scope in sorted(pairs)
+        if states[(child, scope)].state == State.WITHDRAWN
+    )
+
 
 
 def escalate_overdue_takedowns(*, now: datetime | None = None) -> int:

@@ -18,7 +18,10 @@ def publish_due_posts() -> int:
 
 @shared_task(acks_late=True)
 def escalate_overdue_takedowns() -> int:
-    return services.escalate_overdue_takedowns()
+    """Open any takedown the withdrawal follow-up missed, then remind leadership of overdue ones."""
+    now = timezone.now()
+    services.open_missed_takedowns(now=now)
+    return services.escalate_overdue_takedowns(now=now)
 
 
 @shared_task(acks_late=True)

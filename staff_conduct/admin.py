@@ -7,9 +7,8 @@ incident pages say "Confidential" to them and the confidential reporter list is 
 
 from django.contrib import admin
 from django.http import Http404
-from simple_history.admin import SimpleHistoryAdmin
 
-from nursery.admin import ReadOnlyAdminMixin
+from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
 from staff_conduct.models import (
     Acknowledgement,
     AcknowledgementChase,
@@ -25,7 +24,7 @@ from staff_conduct.models import (
 from staff_conduct.queries import reporter_label
 
 
-class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     pass
 
 

@@ -79,3 +79,22 @@ def test_the_approval_queue_fits_a_phone(phone_page, demo):
     phone_page.goto(phone_page.base_url + "/posts/approvals/")
     shot(phone_page, "posts-08-approvals-phone")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("username, paths", [
+    ("leader", ["/posts/scheduled/", "/posts/published/", "/posts/channels/", "/posts/channels/new/",
+                "/posts/occasions/new/", "/posts/"]),
+    ("staff", ["/posts/", "/posts/new/", "/posts/published/"]),
+])
+def test_every_posts_page_passes_the_accessibility_check_on_a_tablet(browser, live_server, demo, username, paths):
+    from tests.browser.conftest import _finish, _open_page
+
+    context, tablet = _open_page(browser, {"width": 820, "height": 1180})
+    tablet.base_url = live_server.url
+    login(tablet, username)
+    for path in paths:
+        tablet.goto(tablet.base_url + path)
+        assert tablet.evaluate("document.documentElement.scrollWidth") <= 820, path
+        shot(tablet, f"posts-tablet-{username}{path.replace('/', '-').rstrip('-')}")
+    _finish(tablet)
+    context.close()

@@ -164,3 +164,27 @@ def test_a_parent_withdrawing_in_one_step_reaches_every_post(world, consented, m
     assert all(p.consent_note for p in type(published).objects.filter(pk__in=[d.pk for d in drafts]))
     assert Takedown.objects.filter(post=published, confirmed_at__isnull=True).count() == 1
     assert timezone.now() < Takedown.objects.get().deadline
+
+
+def test_a_failing_follow_up_does_not_break_the_withdrawal_and_the_sweep_opens_the_takedown(
+    world, consented, make_post, capture_on_commit, monkeypatch,
+):
+    from posts import receivers, tasks
+
+    post = through(world, make_post(), S.PUBLISHED)
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(receivers, "handle_consent_withdrawal", broken)
+    withdraw(world, Scope.CLOSED, capture_on_commit)  # the parent's withdrawal still stands
+    assert not Takedown.objects.exists()
+    tasks.escalate_overdue_takedowns.delay().get()
+    takedown = Takedown.objects.get()
+    assert takedown.post == post and takedown.child == world.child
+    assert services.open_missed_takedowns() == 0  # and only once
+
+
+def test_the_sweep_leaves_posts_alone_while_consent_holds(world, consented, make_post):
+    through(world, make_post(), S.PUBLISHED)
+    assert services.open_missed_takedowns() == 0
