@@ -1,5 +1,4 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from moderation.models import (
     Comment,
@@ -13,11 +12,11 @@ from moderation.models import (
     ScreeningRule,
     WebhookDelivery,
 )
-from nursery.admin import ReadOnlyAdminMixin
+from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(SimpleHistoryAdmin):
+class ScreeningRuleAdmin(AuditedAdmin):
     """Rules are settings, editable here too; the model's validation refuses unsafe expressions."""
 
     list_display = ["name", "nursery", "kind", "category", "severity", "active"]
@@ -37,7 +36,7 @@ class CommentVersionInline(admin.TabularInline):
 
 
 @admin.register(Comment)
-class CommentAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CommentAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["__str__", "nursery", "channel", "platform", "state", "source", "received_at"]
     list_filter = ["nursery", "platform", "state", "source"]
     search_fields = ["text", "author_name", "external_id", "external_post_id"]
@@ -84,7 +83,7 @@ class ItemActionInline(admin.TabularInline):
 
 
 @admin.register(ModerationItem)
-class ModerationItemAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ModerationItemAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["__str__", "nursery", "priority", "status", "action", "opened_at", "resolved_by", "escalated_at"]
     list_filter = ["nursery", "status", "priority", "action", "platform_action_status"]
     search_fields = ["comment__text", "concern__description", "reason"]
@@ -94,7 +93,7 @@ class ModerationItemAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Concern)
-class ConcernAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ConcernAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_display = ["__str__", "nursery", "reporter", "channel", "raised_at"]
     list_filter = ["nursery", "reporter"]
     search_fields = ["description", "where_seen", "raised_by__username"]
@@ -108,3 +107,27 @@ class EscalationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["level"]
     search_fields = ["item__id"]
     list_select_related = ["item"]
+
+
+@admin.register(CommentVersion)
+class CommentVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["comment", "number", "seen_at"]
+    search_fields = ["text"]
+    list_select_related = ["comment"]
+
+
+@admin.register(RuleHit)
+class RuleHitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["item", "category", "rule_name", "severity", "matched"]
+    list_filter = ["category", "severity"]
+    search_fields = ["rule_name", "matched"]
+    list_select_related = ["item"]
+
+
+@admin.register(ItemAction)
+class ItemActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["item", "kind", "actor", "at"]
+    list_filter = ["kind"]
+    search_fields = ["note"]
+    list_select_related = ["item", "actor"]
+    date_hierarchy = "at"

@@ -66,7 +66,7 @@ def _transition(item: ModerationItem, name: str) -> None:
 
 def _already_handled(item: ModerationItem) -> str:
     if item.status == ItemStatus.RESOLVED:
-        who = item.resolved_by.get_full_name() or item.resolved_by.username if item.resolved_by else "Someone"
+        who = (item.resolved_by.get_full_name() or item.resolved_by.username) if item.resolved_by else "Someone"
         when = timezone.localtime(item.resolved_at).strftime("%H:%M on %-d %b")
         return f"Already handled: {who} resolved this item at {when} ({item.get_action_display().lower()})."
     if item.status == ItemStatus.CLAIMED and item.claimed_by:

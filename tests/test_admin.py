@@ -13,6 +13,12 @@ NO_HISTORY_NEEDED = {
     "nursery.notification": "records a moment; never changes except read/emailed stamps",
     "posts.postevent": "is itself the append-only audit log of a post's transitions",
     "staff_conduct.confidentialreporter": "a history table would copy the whistleblower's identity",
+    "moderation.webhookdelivery": "the raw delivery as received; only its processing stamp changes",
+    "moderation.commentversion": "is itself the append-only record of a comment's texts",
+    "moderation.commentevent": "is itself the append-only record of what the platform told us",
+    "moderation.rulehit": "derived from a comment's text by the rules; each screening is an item action",
+    "moderation.itemaction": "is itself the append-only story of a moderation item",
+    "moderation.escalation": "is itself the append-only record of escalations sent",
 }
 
 
