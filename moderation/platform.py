@@ -1,41 +1,95 @@
 """The seam between a moderation decision and the platform (Facebook/Instagram Graph API).
 
 Resolving an item with "hide on platform" or "delete on platform" records the decision and, after the
-transaction commits, enqueues ``moderation.tasks.perform_platform_action(item_id)``. That task calls
-``perform_platform_action`` below. Today it records that the action is *awaiting* a person (or the Graph
-API integration) and leaves the comment's platform state alone: the state changes only when the platform
-tells us (a ``hide``/``remove`` webhook), so the page never claims something happened that did not.
+transaction commits, enqueues ``moderation.tasks.perform_platform_action(item_id)``, which calls
+``perform_platform_action`` below. When the comment's channel is connected to the Graph API (see
+``posts.graph_connections``), the comment is hidden (``POST /{comment-id}`` with ``is_hidden=true`` on
+Facebook, ``hide=true`` on Instagram) or deleted (``DELETE /{comment-id}``) and the platform's answer is
+recorded on the item. Otherwise the action waits for a person to do it by hand. The comment's own platform
+state still changes only when the platform tells us (a ``hide``/``remove`` webhook), so the page never
+claims something the platform has not confirmed.
 
-The Graph API integration replaces the body of ``perform_platform_action``: call
-``POST /{comment-id}`` with ``is_hidden=true`` (hide) or ``DELETE /{comment-id}`` (delete) using the
-channel's page token, then call ``record_platform_result(item, done=True/False, note=...)``. Keep it
-idempotent: the task may run twice (``acks_late``), so check ``item.platform_action_status`` first.
+Throttling and temporary failures are retried with growing waits (the task passes the attempt number);
+a refusal or an expired token ends as "failed on the platform" with the reason in plain words, and the
+safeguarding lead is told so the comment can be dealt with by hand at once.
 """
+
+import json
 
 from django.db import transaction
 from django.utils import timezone
 
 from moderation.models import Action, ItemAction, ModerationItem, PlatformActionStatus
 from nursery.audit import acting_as
+from nursery.errors import ServiceError
+from nursery.models import Role
+from nursery.permissions import users_with_role
+from nursery.services import notify
+from posts.graph_api import GraphError
+from posts.graph_comments import DELETE, HIDE, act_on_comment
+from posts.graph_models import ChannelConnection
+from posts.graph_publishing import MAX_ATTEMPTS, backoff_seconds, is_graph_channel
 
 PLATFORM_ACTIONS = {Action.HIDE, Action.DELETE}
 
 
-def perform_platform_action(item_id: int, *, now=None) -> bool:
-    """Record that a hide/delete decision is waiting to be carried out on the platform (once)."""
+def perform_platform_action(item_id: int, *, attempt: int = 1, now=None) -> int | None:
+    """Carry out a hide/delete decision on the platform, once; returns seconds to wait before trying again."""
     now = now or timezone.now()
     with transaction.atomic(), acting_as(None, "Platform action requested"):
-        item = ModerationItem.objects.select_for_update(of=("self",)).select_related("comment").get(pk=item_id)
-        if item.action not in PLATFORM_ACTIONS or item.platform_action_status != PlatformActionStatus.NONE:
-            return False
+        item = (
+            ModerationItem.objects.select_for_update(of=("self",))
+            .select_related("comment__channel", "nursery", "resolved_by").get(pk=item_id)
+        )
+        if item.action not in PLATFORM_ACTIONS or item.platform_action_status not in (
+            PlatformActionStatus.NONE, PlatformActionStatus.AWAITING
+        ):
+            return None
+        first = item.platform_action_status == PlatformActionStatus.NONE
         item.platform_action_status = PlatformActionStatus.AWAITING
         item.save(update_fields=["platform_action_status"])
-        where = item.comment.get_platform_display() if item.comment else "the platform"
-        ItemAction.objects.create(
-            item=item, kind=ItemAction.Kind.PLATFORM_ACTION, at=now,
-            note=f"Awaiting platform action: {item.get_action_display().lower()} on {where}.",
-        )
-    return True
+        comment = item.comment
+        where = comment.get_platform_display() if comment else "the platform"
+        by_hand = comment is None or not comment.external_id or not _connected(comment.channel)
+        if first:
+            note = f"Awaiting platform action: {item.get_action_display().lower()} on {where}."
+            if by_hand:
+                note += f" {where} is not connected here, so this is done by hand there."
+            ItemAction.objects.create(item=item, kind=ItemAction.Kind.PLATFORM_ACTION, at=now, note=note)
+    if by_hand:
+        return None
+    verb = HIDE if item.action == Action.HIDE else DELETE
+    try:
+        answer = act_on_comment(channel=comment.channel, comment_id=comment.external_id, action=verb, now=now)
+    except ServiceError as error:
+        _failed(item, error.message, now)
+    except GraphError as error:
+        if error.retryable and attempt < MAX_ATTEMPTS:
+            wait = backoff_seconds(attempt)
+            with acting_as(None, "Platform action will be retried"):
+                ItemAction.objects.create(item=item, kind=ItemAction.Kind.PLATFORM_ACTION, at=now,
+                                          note=f"{error.explain()} Next try in {wait} seconds.")
+            return wait
+        _failed(item, error.explain(), now)
+    else:
+        done = "Hidden" if verb == HIDE else "Deleted"
+        record_platform_result(item, done=True, now=now,
+                               note=f"{done} on {where}. {where} answered: {json.dumps(answer, sort_keys=True)}")
+    return None
+
+
+def _connected(channel) -> bool:
+    connection = ChannelConnection.objects.filter(channel=channel).first()
+    return is_graph_channel(channel) and connection is not None and bool(connection.access_token)
+
+
+def _failed(item: ModerationItem, why: str, now) -> None:
+    record_platform_result(item, done=False, note=why, now=now)
+    where = item.comment.get_platform_display()
+    people = [*users_with_role(item.nursery, Role.SAFEGUARDING_LEAD), item.resolved_by]
+    notify(people, f"Could not {item.get_action_display().lower()}: do it by hand on {where}",
+           "nursery/email/message.txt",
+           {"message": f"The comment “{item.comment.text[:200]}” is still up. {why}"}, nursery=item.nursery)
 
 
 def record_platform_result(item: ModerationItem, *, done: bool, note: str = "", now=None) -> None:

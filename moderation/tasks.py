@@ -11,8 +11,10 @@ def process_webhook_delivery(delivery_id: int) -> int:
 
 
 @shared_task(acks_late=True)
-def perform_platform_action(item_id: int) -> bool:
-    return platform.perform_platform_action(item_id)
+def perform_platform_action(item_id: int, attempt: int = 1) -> None:
+    retry_in = platform.perform_platform_action(item_id, attempt=attempt)
+    if retry_in is not None:
+        perform_platform_action.apply_async((item_id, attempt + 1), countdown=retry_in)
 
 
 @shared_task(acks_late=True)
