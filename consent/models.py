@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from nursery.audit import history
+from nursery.ledger import AppendOnlyModel, ImmutableRowError  # noqa: F401 (ImmutableRowError: re-exported)
 from nursery.models import Child, Nursery
 
 
@@ -45,19 +46,7 @@ class ConsentWording(models.Model):
         return f"{self.get_scope_display()} wording v{self.version}"
 
 
-class ImmutableRowError(Exception):
-    pass
-
-
-class ConsentDecisionQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableRowError("Consent decisions are a ledger: record a new decision instead.")
-
-    def delete(self):
-        raise ImmutableRowError("Consent decisions are a ledger and are never deleted.")
-
-
-class ConsentDecision(models.Model):
+class ConsentDecision(AppendOnlyModel):
     """One grant or withdrawal, as given. Never updated, never deleted: the evidence an inspector reads."""
 
     nursery = models.ForeignKey(Nursery, on_delete=models.PROTECT, related_name="consent_decisions")
@@ -79,7 +68,6 @@ class ConsentDecision(models.Model):
     user_agent = models.CharField(max_length=400, blank=True)
 
     history = history()
-    objects = ConsentDecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-decided_at", "-id"]
@@ -96,14 +84,6 @@ class ConsentDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child} · {self.get_scope_display()} · {self.get_decision_display()}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRowError("Consent decisions are a ledger: record a new decision instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError("Consent decisions are a ledger and are never deleted.")
 
 
 class RequestKind(models.TextChoices):

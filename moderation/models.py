@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from nursery.audit import history
+from nursery.ledger import AppendOnlyModel
 from nursery.models import Nursery
 from posts.models import Channel, Platform, Post
 
@@ -369,7 +370,7 @@ class RuleHit(models.Model):
         return f"{self.get_category_display()}: {self.matched}"
 
 
-class ItemAction(models.Model):
+class ItemAction(AppendOnlyModel):
     """The item's own story, step by step, as the queue shows it. Append-only."""
 
     class Kind(models.TextChoices):

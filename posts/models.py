@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from consent.models import Scope
 from nursery.audit import history
+from nursery.ledger import AppendOnlyModel
 from nursery.models import Child, Nursery
 
 
@@ -126,7 +127,7 @@ class Post(models.Model):
         return f"{first_line[:60]} (#{self.pk})"
 
 
-class PostEvent(models.Model):
+class PostEvent(AppendOnlyModel):
     """One step in a post's life, who took it and why: the history the post page shows. Never changed."""
 
     class Action(models.TextChoices):

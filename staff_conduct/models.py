@@ -15,35 +15,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
 
-from consent.models import ImmutableRowError
 from nursery.audit import history
+from nursery.ledger import AppendOnlyModel, ImmutableRowError  # noqa: F401 (ImmutableRowError: re-exported)
 from nursery.models import STAFF_ROLES, Nursery, Role
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableRowError(f"{self.model._meta.verbose_name_plural} are a record: add a new one instead.")
-
-    def delete(self):
-        raise ImmutableRowError(f"{self.model._meta.verbose_name_plural} are a record and are never deleted.")
-
-
-class AppendOnlyModel(models.Model):
-    """Saved once, then never updated or deleted (the queryset refuses bulk changes too)."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRowError(f"A {self._meta.verbose_name} is a record: add a new one instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError(f"A {self._meta.verbose_name} is a record and is never deleted.")
-
 
 # --- Policies and acknowledgements ---------------------------------------------------------------
 
