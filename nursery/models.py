@@ -66,6 +66,19 @@ class Nursery(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        # Only a leader may read whistleblowers' names; anyone else named here would learn them.
+        officer = self.whistleblowing_officer_id
+        if officer and (
+            self.pk is None
+            or not self.memberships.filter(user_id=officer, role=Role.LEADERSHIP).exists()
+        ):
+            raise ValidationError(
+                {"whistleblowing_officer": "The whistleblowing officer must be on the leadership team."}
+            )
+
 
 class Room(models.Model):
     nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="rooms")

@@ -97,3 +97,13 @@ def test_switching_nursery_only_to_one_of_your_own(world, client):
     response = client.post("/nursery/switch/", {"nursery": world.other_nursery.pk}, follow=True)
     assert "not a member" in response.content.decode()
     assert response.context["current_nursery"] == world.nursery
+
+
+def test_the_whistleblowing_officer_must_be_a_leader(world):
+    from django.core.exceptions import ValidationError
+
+    world.nursery.whistleblowing_officer = world.practitioner
+    with pytest.raises(ValidationError, match="leadership team"):
+        world.nursery.full_clean()
+    world.nursery.whistleblowing_officer = world.deputy
+    world.nursery.full_clean()
