@@ -339,32 +339,28 @@ def approve_post(user, *, post: Post, version: int, now: datetime | None = None)
 
 
 def request_changes(user, *, post: Post, comment: str, now: datetime | None = None) -> Post:
-    now = now or timezone.now()
     comment = _required(comment, "what should change")
-    with transaction.atomic(), acting_as(user, "Asked for changes to a post"):
-        post = _locked(post)
-        before = post.status
-        post.status = workflow.move(user, post, Action.CHANGES_REQUESTED)
-        _clear_approval(post)
-        post.save()
-        _log(post, Action.CHANGES_REQUESTED, before, user, now, comment)
-        _tell([post.author], "Changes requested to your post", post,
-              f"{user.get_full_name() or user} asked for changes to your post:\n\n{comment}")
-    return post
+    return _send_back(user, post, Action.CHANGES_REQUESTED, comment, now=now, reason="Asked for changes to a post",
+                      subject="Changes requested to your post", said="asked for changes to your post")
 
 
 def reject_post(user, *, post: Post, reason: str, now: datetime | None = None) -> Post:
-    now = now or timezone.now()
     reason = _required(reason, "why the post is rejected")
-    with transaction.atomic(), acting_as(user, "Rejected a post"):
+    return _send_back(user, post, Action.REJECTED, reason, now=now, reason="Rejected a post",
+                      subject="Your post was rejected", said="rejected your post")
+
+
+def _send_back(user, post: Post, action: str, note: str, *, now, reason: str, subject: str, said: str) -> Post:
+    """A leader's answer that returns the post to its author with a note: changes asked for, or rejected."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, reason):
         post = _locked(post)
         before = post.status
-        post.status = workflow.move(user, post, Action.REJECTED)
+        post.status = workflow.move(user, post, action)
         _clear_approval(post)
         post.save()
-        _log(post, Action.REJECTED, before, user, now, reason)
-        _tell([post.author], "Your post was rejected", post,
-              f"{user.get_full_name() or user} rejected your post:\n\n{reason}")
+        _log(post, action, before, user, now, note)
+        _tell([post.author], subject, post, f"{user.get_full_name() or user} {said}:\n\n{note}")
     return post
 
 
