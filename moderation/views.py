@@ -1,5 +1,4 @@
 import hmac
-import json
 import logging
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from moderation import queries, services
 from moderation.forms import ConcernForm, ManualCommentForm, ResolveForm, RuleForm, VersionForm
 from moderation.models import Concern, ModerationItem, ScreeningRule
-from moderation.webhooks import MAX_BODY_BYTES, SIGNATURE_HEADER, signature_is_valid
+from moderation.webhooks import MAX_BODY_BYTES, SIGNATURE_HEADER, BadDelivery, parse_body, signature_is_valid
 from nursery.errors import ServiceError
 from nursery.models import Role
 from nursery.permissions import get_object_for_user, has_role, is_staff_member, require_role, role_required
@@ -272,10 +271,8 @@ def meta_webhook(request):
     if not signature_is_valid(body, request.META.get(SIGNATURE_HEADER), settings.META_APP_SECRET):
         return HttpResponseForbidden("Bad signature.", content_type="text/plain")
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except ValueError:
+        payload = parse_body(body)
+    except BadDelivery:
         return HttpResponse("Malformed JSON.", status=400, content_type="text/plain")
-    if not isinstance(payload, dict):
-        return HttpResponse("Expected a JSON object.", status=400, content_type="text/plain")
     services.receive_delivery(body=body, object_type=str(payload.get("object") or ""))
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")

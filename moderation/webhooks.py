@@ -7,6 +7,9 @@ One endpoint serves Facebook Pages (``object: "page"``, field ``feed``, ``value.
 
 import hashlib
 import hmac
+import json
+import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,15 +17,71 @@ from posts.models import Platform
 
 SIGNATURE_HEADER = "HTTP_X_HUB_SIGNATURE_256"
 MAX_BODY_BYTES = 1024 * 1024
+# Meta's deliveries nest six levels deep at most; anything far deeper is not from Meta and would exhaust the
+# parser's recursion (and every later reader's) long before it meant anything.
+MAX_JSON_DEPTH = 32
 FACEBOOK_VERBS = {"add", "edited", "remove", "hide", "unhide"}
+_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 def signature_is_valid(body: bytes, header: str | None, secret: str) -> bool:
-    """``X-Hub-Signature-256: sha256=<hex>`` over the raw body; the legacy SHA-1 header is not enough."""
-    if not secret or not header or not header.startswith("sha256="):
+    """``X-Hub-Signature-256: sha256=<hex>`` over the raw body; the legacy SHA-1 header is not enough.
+
+    The header is attacker-controlled: anything but 64 hex digits (non-ASCII bytes included) is simply wrong,
+    never an error, because ``hmac.compare_digest`` refuses non-ASCII strings with a ``TypeError``.
+    """
+    if not secret or not isinstance(header, str):
+        return False
+    match = _SIGNATURE.fullmatch(header.strip())
+    if match is None:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+    return hmac.compare_digest(expected.encode("ascii"), match.group(1).lower().encode("ascii"))
+
+
+class BadDelivery(ValueError):
+    """A signed body that is not standard JSON we can read safely: answered 400 and never stored."""
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether arrays and objects nest deeper than ``MAX_JSON_DEPTH``, counted outside strings, no recursion."""
+    depth = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b'""', body)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def _refuse_constant(name: str):
+    raise BadDelivery(f"{name} is not standard JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # "1e999" parses as infinity
+        raise BadDelivery(f"the number {text[:20]} is out of range")
+    return value
+
+
+def parse_body(body: bytes) -> dict:
+    """The delivery as a JSON object, or ``BadDelivery``: strict UTF-8, standard JSON only, bounded depth.
+
+    Pure and separate from storage, so how deliveries are stored can change without touching what is accepted.
+    """
+    if _too_deep(body):
+        raise BadDelivery(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        payload = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
+    except BadDelivery:
+        raise
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadDelivery(f"malformed JSON ({exc.__class__.__name__})") from exc
+    if not isinstance(payload, dict):
+        raise BadDelivery("expected a JSON object")
+    return payload
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -53,18 +112,24 @@ class Skipped(Exception):
 
 
 def _timestamp(value) -> datetime | None:
-    if value in (None, ""):
+    """Unix seconds or milliseconds, or ISO 8601; None for anything else (a year 300000 included)."""
+    if value in (None, "") or isinstance(value, bool):
         return None
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        seconds = float(value)
-        if seconds > 1e12:  # milliseconds
-            seconds /= 1000
-        return datetime.fromtimestamp(seconds, tz=UTC)
     try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+            seconds = float(value)
+            if seconds > 1e12:  # milliseconds
+                seconds /= 1000
+            return datetime.fromtimestamp(seconds, tz=UTC)
         parsed = datetime.fromisoformat(str(value).replace("+0000", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _object(value) -> dict:
+    """A nested object as a dict; a string, list or number where Meta sends an object reads as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value) -> str:
@@ -88,7 +153,7 @@ def _facebook(account_id: str, field: str, value: dict, event_time: int) -> Chan
     verb = value.get("verb")
     if verb not in FACEBOOK_VERBS:
         raise Skipped(f"verb {verb!r} is not handled")
-    author = value.get("from") or {}
+    author = _object(value.get("from"))
     message = value.get("message")
     return Change(
         platform=Platform.FACEBOOK, account_id=account_id, verb=verb,
@@ -102,8 +167,8 @@ def _facebook(account_id: str, field: str, value: dict, event_time: int) -> Chan
 def _instagram(account_id: str, field: str, value: dict, event_time: int) -> Change:
     if field != "comments":
         raise Skipped(f"field {field!r} is not handled")
-    author = value.get("from") or {}
-    media = value.get("media") or {}
+    author = _object(value.get("from"))
+    media = _object(value.get("media"))
     return Change(
         platform=Platform.INSTAGRAM, account_id=account_id, verb="add",
         comment_id=_text(value["id"]), post_id=_text(media.get("id")), parent_id=_text(value.get("parent_id")),
@@ -118,7 +183,7 @@ def changes_in(payload: dict) -> tuple[list[Change], list[str]]:
     if not isinstance(payload, dict):
         return [], ["the body is not a JSON object"]
     object_type = payload.get("object")
-    reader = {"page": _facebook, "instagram": _instagram}.get(object_type)
+    reader = {"page": _facebook, "instagram": _instagram}.get(object_type) if isinstance(object_type, str) else None
     if reader is None:
         return [], [f"object {object_type!r} is not handled"]
     changes, notes = [], []
@@ -128,7 +193,8 @@ def changes_in(payload: dict) -> tuple[list[Change], list[str]]:
             notes.append(f"entry {e_index}: not an object")
             continue
         account_id = _text(entry.get("id"))
-        event_time = entry.get("time") if isinstance(entry.get("time"), int) else 0
+        time = entry.get("time")
+        event_time = time if isinstance(time, int) and not isinstance(time, bool) and 0 <= time < 2**53 else 0
         # Instagram's documentation also shows "field"/"value" directly on the entry: accept both shapes.
         items = entry.get("changes")
         if not isinstance(items, list):
