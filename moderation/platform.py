@@ -3,7 +3,7 @@
 Resolving an item with "hide on platform" or "delete on platform" records the decision and, after the
 transaction commits, enqueues ``moderation.tasks.perform_platform_action(item_id)``, which calls
 ``perform_platform_action`` below. When the comment's channel is connected to the Graph API (see
-``posts.graph_connections``), the comment is hidden (``POST /{comment-id}`` with ``is_hidden=true`` on
+``posts.meta.connections``), the comment is hidden (``POST /{comment-id}`` with ``is_hidden=true`` on
 Facebook, ``hide=true`` on Instagram) or deleted (``DELETE /{comment-id}``) and the platform's answer is
 recorded on the item. Otherwise the action waits for a person to do it by hand. The comment's own platform
 state still changes only when the platform tells us (a ``hide``/``remove`` webhook), so the page never
@@ -25,10 +25,19 @@ from nursery.errors import ServiceError
 from nursery.models import Role
 from nursery.permissions import users_with_role
 from nursery.services import notify
-from posts.graph_api import GraphError
-from posts.graph_comments import DELETE, HIDE, act_on_comment
-from posts.graph_models import ChannelConnection
-from posts.graph_publishing import MAX_ATTEMPTS, backoff_seconds, is_graph_channel
+from posts.meta.client import GraphError
+from posts.meta.comments import DELETE, HIDE, act_on_comment
+from posts.meta.models import ChannelConnection
+from posts.meta.publishing import MAX_ATTEMPTS, backoff_seconds, is_graph_channel
+from posts.meta.webhooks import (  # noqa: F401 - re-exported: moderation reads deliveries through this seam
+    MAX_BODY_BYTES,
+    SIGNATURE_HEADER,
+    BadDelivery,
+    Change,
+    changes_in,
+    parse_body,
+    signature_is_valid,
+)
 
 PLATFORM_ACTIONS = {Action.HIDE, Action.DELETE}
 

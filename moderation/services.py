@@ -32,7 +32,7 @@ from moderation.models import (
     Severity,
     WebhookDelivery,
 )
-from moderation.webhooks import Change, changes_in
+from moderation.platform import Change, changes_in
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Nursery, Role

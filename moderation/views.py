@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from moderation import queries, services
 from moderation.forms import ConcernForm, ManualCommentForm, ResolveForm, RuleForm, VersionForm
 from moderation.models import Concern, ModerationItem, ScreeningRule
-from moderation.webhooks import MAX_BODY_BYTES, SIGNATURE_HEADER, BadDelivery, parse_body, signature_is_valid
+from moderation.platform import MAX_BODY_BYTES, SIGNATURE_HEADER, BadDelivery, parse_body, signature_is_valid
 from nursery.errors import ServiceError
 from nursery.models import Role
 from nursery.permissions import get_object_for_user, has_role, is_staff_member, require_role, role_required

@@ -194,7 +194,7 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"  # beat runs in UTC; local times are computed in domain code
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_IMPORTS = ["posts.graph_tasks"]  # beside the autodiscovered posts.tasks
+CELERY_IMPORTS = ["posts.meta.tasks"]  # beside the autodiscovered posts.tasks
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The one place where periodic work is scheduled (copied into django-celery-beat, editable in the admin).

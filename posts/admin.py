@@ -76,4 +76,4 @@ class TakedownAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     search_fields = ["reason", "child__first_name", "child__last_name", "post__caption"]
 
 
-from posts import graph_admin  # noqa: E402, F401 (registers the Graph publishing models)
+import posts.meta.admin  # noqa: E402, F401 (registers the Graph publishing models)

@@ -6,4 +6,5 @@ class PostsConfig(AppConfig):
     verbose_name = "Posts"
 
     def ready(self) -> None:
-        from posts import graph_backend, receivers  # noqa: F401 - the Graph publisher; the withdrawal receiver
+        from posts import receivers  # noqa: F401 - the withdrawal receiver
+        from posts.meta import backend  # noqa: F401 - the Graph publisher

@@ -258,4 +258,4 @@ class Takedown(models.Model):
 
 
 # Publishing through the Graph API (issue 7): connections and deliveries, kept in their own module.
-from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery  # noqa: E402, F401
+from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery  # noqa: E402, F401

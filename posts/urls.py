@@ -1,6 +1,7 @@
 from django.urls import path
 
-from posts import graph_views, signed_media, views
+from posts import signed_media, views
+from posts.meta import views as meta_views
 
 app_name = "posts"
 
@@ -33,12 +34,12 @@ urlpatterns = [
     path("posts/occasions/new/", views.occasion_form, name="occasion_new"),
     path("posts/occasions/<int:pk>/", views.occasion_form, name="occasion_edit"),
     # Publishing through the Graph API (Facebook and Instagram)
-    path("posts/facebook-instagram/", graph_views.graph_overview, name="graph_overview"),
-    path("posts/facebook-instagram/channels/<int:pk>/connect/", graph_views.channel_connection,
+    path("posts/facebook-instagram/", meta_views.graph_overview, name="graph_overview"),
+    path("posts/facebook-instagram/channels/<int:pk>/connect/", meta_views.channel_connection,
          name="channel_connection"),
-    path("posts/facebook-instagram/channels/<int:pk>/disconnect/", graph_views.channel_disconnect,
+    path("posts/facebook-instagram/channels/<int:pk>/disconnect/", meta_views.channel_disconnect,
          name="channel_disconnect"),
-    path("posts/facebook-instagram/deliveries/<int:pk>/retry/", graph_views.delivery_retry, name="delivery_retry"),
+    path("posts/facebook-instagram/deliveries/<int:pk>/retry/", meta_views.delivery_retry, name="delivery_retry"),
     # Photos fetched by Instagram while publishing: signed, expiring, no login
     path("m/<str:token>/", signed_media.signed_image, name="signed_image"),
 ]

@@ -2,7 +2,7 @@ from django import template
 from django.db.models import Count, Q
 
 from nursery.permissions import is_leader
-from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
+from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
 
 register = template.Library()
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from posts.graph_models import ChannelConnection
+from posts.meta.models import ChannelConnection
 from tests.browser.conftest import login, shot
 from tests.posts.graph.fake_graph import IG_USER, PAGE, VERSION
 

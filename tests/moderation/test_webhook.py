@@ -8,7 +8,7 @@ import pytest
 
 from moderation.models import Comment, CommentEvent, CommentState, ItemStatus, ModerationItem, WebhookDelivery
 from moderation.services import process_delivery, resolve_item
-from moderation.webhooks import sign
+from posts.meta.webhooks import sign
 from posts.models import Publication
 from tests.moderation.conftest import IG_ID, PAGE_ID, SECRET, VERIFY_TOKEN
 from tests.moderation.factories import (

@@ -11,7 +11,7 @@ import pytest
 
 from moderation.models import Comment, WebhookDelivery
 from moderation.services import process_delivery
-from moderation.webhooks import MAX_JSON_DEPTH, BadDelivery, changes_in, parse_body, sign, signature_is_valid
+from posts.meta.webhooks import MAX_JSON_DEPTH, BadDelivery, changes_in, parse_body, sign, signature_is_valid
 from tests.moderation.conftest import PAGE_ID, SECRET
 from tests.moderation.factories import body, feed_change, page_delivery
 

@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from consent.models import Scope
-from posts.graph_models import DeliveryState, GraphDelivery
+from posts.meta.models import DeliveryState, GraphDelivery
 from posts.models import Platform, PostStatus, Publication, Takedown
 from posts.signed_media import sign_image
 from tests.access import Access, everyone, expect, leadership_page, staff_page

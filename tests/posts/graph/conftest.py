@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from consent.models import Scope
-from posts.graph_models import ChannelConnection
+from posts.meta.models import ChannelConnection
 from posts.models import Channel, Platform
 from tests.posts.graph.fake_graph import IG_USER, PAGE, TOKEN, VERSION
 

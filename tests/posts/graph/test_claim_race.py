@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from posts import graph_publishing
-from posts.graph_models import DeliveryState, GraphDelivery
+from posts.meta import publishing as meta_publishing
+from posts.meta.models import DeliveryState, GraphDelivery
 from tests.posts.graph.media import photo_post
 
 pytestmark = pytest.mark.postgres
@@ -21,7 +21,7 @@ def test_only_one_of_two_racing_workers_claims_the_delivery(postgres, transactio
     def worker():
         try:
             start.wait()
-            claimed.append(graph_publishing._claim(delivery.pk, timezone.now()))
+            claimed.append(meta_publishing._claim(delivery.pk, timezone.now()))
         finally:
             connection.close()
 

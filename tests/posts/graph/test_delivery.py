@@ -12,10 +12,10 @@ from consent.models import Scope
 from consent.services import withdraw_consent
 from nursery.errors import ServiceError
 from nursery.models import Notification
-from posts import graph_publishing
-from posts.graph_connections import connect_channel
-from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
-from posts.graph_publishing import MAX_ATTEMPTS, backoff_seconds, queue_delivery
+from posts.meta import publishing as meta_publishing
+from posts.meta.connections import connect_channel
+from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
+from posts.meta.publishing import MAX_ATTEMPTS, backoff_seconds, queue_delivery
 from posts.models import Publication
 from posts.signed_media import image_for_token
 from tests.factories import grant
@@ -310,13 +310,13 @@ def test_consent_withdrawn_while_waiting_means_nothing_is_sent(graph, world, fac
 def test_consent_withdrawn_between_the_photos_and_the_post_stops_the_post(graph, world, facebook_page, concert,
                                                                           send):
     graph.expect_request(path(PAGE, "photos"), method="POST").respond_with_json({"id": "9001"})
-    real_begin = graph_publishing._begin_publish
+    real_begin = meta_publishing._begin_publish
 
     def begin_after_withdrawal(delivery, now):
         withdraw_consent(world.parent, child=world.child, scope=Scope.PUBLIC)
         return real_begin(delivery, now)
 
-    with mock.patch.object(graph_publishing, "_begin_publish", begin_after_withdrawal):
+    with mock.patch.object(meta_publishing, "_begin_publish", begin_after_withdrawal):
         delivery = send(world.leader, concert, facebook_page)
 
     assert delivery.state == DeliveryState.CANCELLED
@@ -331,14 +331,14 @@ class Crash(BaseException):
 
 
 def crash_when_saving(field):
-    real_save = graph_publishing._save
+    real_save = meta_publishing._save
 
     def save(delivery, reason, **fields):
         if field in fields and fields[field]:
             raise Crash
         return real_save(delivery, reason, **fields)
 
-    return mock.patch.object(graph_publishing, "_save", save)
+    return mock.patch.object(meta_publishing, "_save", save)
 
 
 def test_a_crash_after_posting_to_facebook_does_not_post_twice(graph, world, facebook_page):
@@ -346,18 +346,18 @@ def test_a_crash_after_posting_to_facebook_does_not_post_twice(graph, world, fac
     graph.expect_oneshot_request(path(PAGE, "feed"), method="POST").respond_with_json({"id": f"{PAGE}_42"})
     delivery = queue_delivery(world.leader, post=post, channel=facebook_page)
     with crash_when_saving("external_id"), pytest.raises(Crash):
-        graph_publishing.deliver(delivery.pk)
+        meta_publishing.deliver(delivery.pk)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SENDING and delivery.publish_started_at and not delivery.external_id
 
     # the redelivered task is turned away while the dead worker's lease runs; the sweep restarts it after
-    assert graph_publishing.deliver(delivery.pk).state == DeliveryState.SENDING
+    assert meta_publishing.deliver(delivery.pk).state == DeliveryState.SENDING
     graph.expect_oneshot_request(path(PAGE, "feed"), method="GET").respond_with_json({"data": [
         {"id": f"{PAGE}_41", "message": "Something else", "created_time": "2026-11-25T09:00:00+0000"},
         {"id": f"{PAGE}_42", "message": "Hello families", "created_time": "2026-11-25T09:00:01+0000"},
     ]})
     graph.expect_oneshot_request(path(f"{PAGE}_42"), method="GET").respond_with_json({"permalink_url": "https://fb/42"})
-    outcome = graph_publishing.deliver(delivery.pk, now=timezone.now() + graph_publishing.LEASE)
+    outcome = meta_publishing.deliver(delivery.pk, now=timezone.now() + meta_publishing.LEASE)
 
     delivery.refresh_from_db()
     assert outcome.state == DeliveryState.PUBLISHED
@@ -371,11 +371,11 @@ def test_a_crash_before_the_post_was_made_posts_once_on_retry(graph, world, face
     post = photo_post(world, photos=0, caption="Hello families")
     delivery = queue_delivery(world.leader, post=post, channel=facebook_page)
     graph.expect_oneshot_request(path(PAGE, "feed"), method="POST").respond_with_json(graph_error(2), status=500)
-    graph_publishing.deliver(delivery.pk)  # the call failed: nothing was posted
+    meta_publishing.deliver(delivery.pk)  # the call failed: nothing was posted
     graph.expect_oneshot_request(path(PAGE, "feed"), method="GET").respond_with_json({"data": []})
     graph.expect_oneshot_request(path(PAGE, "feed"), method="POST").respond_with_json({"id": f"{PAGE}_43"})
     graph.expect_oneshot_request(path(f"{PAGE}_43"), method="GET").respond_with_json({"permalink_url": "https://fb/4"})
-    assert graph_publishing.deliver(delivery.pk).state == DeliveryState.PUBLISHED
+    assert meta_publishing.deliver(delivery.pk).state == DeliveryState.PUBLISHED
     assert len(requests_to(graph, path(PAGE, "feed"))) == 2
 
 
@@ -386,14 +386,14 @@ def test_a_crash_after_publishing_on_instagram_does_not_publish_twice(graph, wor
     graph.expect_oneshot_request(path(IG_USER, "media_publish"), method="POST").respond_with_json({"id": "m7"})
     delivery = queue_delivery(world.leader, post=post, channel=instagram_account)
     with crash_when_saving("external_id"), pytest.raises(Crash):
-        graph_publishing.deliver(delivery.pk)
+        meta_publishing.deliver(delivery.pk)
 
     graph.expect_oneshot_request(path("c7"), method="GET").respond_with_json({"status_code": "PUBLISHED"})
     graph.expect_oneshot_request(path(IG_USER, "media"), method="GET").respond_with_json({"data": [
         {"id": "m7", "caption": "Graduation day", "timestamp": timezone.now().strftime("%Y-%m-%dT%H:%M:%S+0000")},
     ]})
     graph.expect_oneshot_request(path("m7"), method="GET").respond_with_json({"permalink": "https://ig/p/m7"})
-    outcome = graph_publishing.deliver(delivery.pk, now=timezone.now() + graph_publishing.LEASE)
+    outcome = meta_publishing.deliver(delivery.pk, now=timezone.now() + meta_publishing.LEASE)
 
     delivery.refresh_from_db()
     assert (outcome.state, delivery.external_id) == (DeliveryState.PUBLISHED, "m7")
@@ -406,13 +406,13 @@ def test_a_post_made_before_a_crash_is_deleted_when_consent_went_meanwhile(graph
     graph.expect_oneshot_request(path(PAGE, "feed"), method="POST").respond_with_json({"id": f"{PAGE}_50"})
     delivery = queue_delivery(world.leader, post=concert, channel=facebook_page)
     with crash_when_saving("external_id"), pytest.raises(Crash):
-        graph_publishing.deliver(delivery.pk)
+        meta_publishing.deliver(delivery.pk)
     withdraw_consent(world.parent, child=world.child, scope=Scope.PUBLIC)
     graph.expect_oneshot_request(path(PAGE, "feed"), method="GET").respond_with_json({"data": [
         {"id": f"{PAGE}_50", "message": "Our Christmas concert", "created_time": "2026-11-25T09:00:00+0000"}]})
     graph.expect_oneshot_request(path(f"{PAGE}_50"), method="DELETE").respond_with_json({"success": True})
 
-    outcome = graph_publishing.deliver(delivery.pk, now=timezone.now() + graph_publishing.LEASE)
+    outcome = meta_publishing.deliver(delivery.pk, now=timezone.now() + meta_publishing.LEASE)
 
     delivery.refresh_from_db()
     assert outcome.state == DeliveryState.CANCELLED
@@ -425,7 +425,7 @@ def test_a_second_worker_does_nothing_while_the_first_holds_the_delivery(graph, 
     delivery = queue_delivery(world.leader, post=post, channel=facebook_page)
     GraphDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.SENDING,
                                                         lease_until=timezone.now() + timedelta(minutes=4))
-    assert graph_publishing.deliver(delivery.pk).state == DeliveryState.SENDING
+    assert meta_publishing.deliver(delivery.pk).state == DeliveryState.SENDING
     assert not graph.log
 
 
@@ -443,13 +443,13 @@ def test_the_sweep_restarts_due_retries_and_abandoned_deliveries(world, facebook
                                      state=state, **fields)
         for post, (state, fields) in zip(posts, states, strict=True)
     ]
-    with mock.patch("posts.graph_tasks.deliver_to_platform.delay") as delay:
-        assert graph_publishing.sweep_due(now=now) == 2
+    with mock.patch("posts.meta.tasks.deliver_to_platform.delay") as delay:
+        assert meta_publishing.sweep_due(now=now) == 2
     assert sorted(call.args[0] for call in delay.call_args_list) == sorted([deliveries[0].pk, deliveries[2].pk])
 
 
 def test_an_unexpected_error_is_retried_then_stops_at_the_cap(graph, world, facebook_page, concert, send, caplog):
-    with mock.patch.object(graph_publishing, "_deliver_to_facebook", side_effect=OSError("disk unreadable")):
+    with mock.patch.object(meta_publishing, "_deliver_to_facebook", side_effect=OSError("disk unreadable")):
         delivery = send(world.leader, concert, facebook_page)
     assert (delivery.state, delivery.attempts) == (DeliveryState.FAILED, MAX_ATTEMPTS)
     assert "Something went wrong on our side" in delivery.error_message
@@ -461,6 +461,6 @@ def test_a_delivery_whose_workers_keep_dying_is_stopped(graph, world, facebook_p
     delivery = GraphDelivery.objects.create(post=post, channel=facebook_page, requested_by=world.leader,
                                             requested_at=timezone.now(), state=DeliveryState.SENDING,
                                             attempts=MAX_ATTEMPTS, lease_until=timezone.now())
-    assert graph_publishing.deliver(delivery.pk).state == DeliveryState.FAILED
+    assert meta_publishing.deliver(delivery.pk).state == DeliveryState.FAILED
     assert "interrupted too many times" in GraphDelivery.objects.get().error_message
     assert not graph.log

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from werkzeug import Response
 
-from posts.graph_api import ErrorKind, GraphClient, GraphError, Upload
+from posts.meta.client import ErrorKind, GraphClient, GraphError, Upload
 from tests.posts.graph.fake_graph import IG_USER, PAGE, TOKEN, graph_error, path
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import Scope
-from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
+from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
 from posts.models import Channel, Platform
 from tests.posts.graph.fake_graph import PAGE, TOKEN, graph_error, path
 from tests.posts.graph.media import photo_post

@@ -6,8 +6,8 @@ from moderation.models import Action, ItemAction, PlatformActionStatus
 from moderation.platform import perform_platform_action
 from moderation.services import resolve_item
 from nursery.models import Notification
-from posts.graph_models import ChannelConnection, ConnectionStatus
-from posts.graph_publishing import MAX_ATTEMPTS
+from posts.meta.models import ChannelConnection, ConnectionStatus
+from posts.meta.publishing import MAX_ATTEMPTS
 from posts.models import Channel, Platform
 from tests.moderation.factories import CommentFactory, ItemFactory
 from tests.posts.graph.fake_graph import graph_error, path

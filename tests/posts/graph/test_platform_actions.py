@@ -7,11 +7,11 @@ import pytest
 from django.utils import timezone
 
 from nursery.errors import ServiceError
-from posts.graph_api import GraphError
-from posts.graph_comments import DELETE, HIDE, act_on_comment
-from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
-from posts.graph_publishing import take_down_delivery
-from posts.graph_tasks import note_refused_token
+from posts.meta.client import GraphError
+from posts.meta.comments import DELETE, HIDE, act_on_comment
+from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
+from posts.meta.publishing import take_down_delivery
+from posts.meta.tasks import note_refused_token
 from tests.posts.graph.fake_graph import PAGE, graph_error, path
 from tests.posts.graph.media import photo_post
 
@@ -52,7 +52,7 @@ def test_a_refused_deletion_records_nothing_and_says_why(graph, world, published
 def test_an_expired_token_at_takedown_asks_for_reconnection(graph, world, published):
     graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(graph_error(190),
                                                                                          status=400)
-    with mock.patch("posts.graph_tasks.note_refused_token.delay") as note, pytest.raises(
+    with mock.patch("posts.meta.tasks.note_refused_token.delay") as note, pytest.raises(
         ServiceError, match="reconnect the channel"
     ):
         take_down_delivery(world.leader, post=published.post, channel=published.channel)

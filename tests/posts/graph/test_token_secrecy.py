@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from nursery.audit import acting_as
 from nursery.crypto import Secret
-from posts.graph_models import ChannelConnection
+from posts.meta.models import ChannelConnection
 from tests.posts.graph.fake_graph import TOKEN
 
 

@@ -8,7 +8,7 @@ from consent.models import Scope
 from consent.services import withdraw_consent
 from nursery.errors import ServiceError
 from posts import services
-from posts.graph_models import ChannelConnection, DeliveryState, GraphDelivery
+from posts.meta.models import ChannelConnection, DeliveryState, GraphDelivery
 from posts.models import PostStatus, Publication, Takedown
 from tests.factories import grant
 from tests.posts.graph.fake_graph import PAGE, graph_error, path

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from posts.graph_api import ErrorKind, GraphError
-from posts.graph_publishing import client_for, delete_object, is_graph_channel, mark_reconnect_needed, platform_label
+from posts.meta.client import ErrorKind, GraphError
+from posts.meta.publishing import client_for, delete_object, is_graph_channel, mark_reconnect_needed, platform_label
 from posts.models import Channel
 
 HIDE, DELETE = "hide", "delete"

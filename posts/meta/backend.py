@@ -9,7 +9,7 @@ open with the platform's reason shown.
 
 from django.utils import timezone
 
-from posts.graph_publishing import queue_delivery, take_down_delivery
+from posts.meta.publishing import queue_delivery, take_down_delivery
 from posts.models import Publication
 from posts.publishing import Publisher, register
 

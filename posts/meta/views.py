@@ -8,11 +8,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from nursery.errors import ServiceError
 from nursery.models import Role
 from nursery.permissions import get_object_for_user, require_role, role_required
-from posts import graph_queries
-from posts.graph_connections import connect_channel, disconnect_channel
-from posts.graph_forms import ConnectChannelForm
-from posts.graph_models import ChannelConnection, GraphDelivery
-from posts.graph_publishing import GRAPH_PLATFORMS, retry_delivery
+from posts.meta import queries
+from posts.meta.connections import connect_channel, disconnect_channel
+from posts.meta.forms import ConnectChannelForm
+from posts.meta.models import ChannelConnection, GraphDelivery
+from posts.meta.publishing import GRAPH_PLATFORMS, retry_delivery
 from posts.models import Channel
 
 
@@ -25,11 +25,11 @@ def _graph_channel(request, pk) -> Channel:
 @role_required(Role.LEADERSHIP)
 @require_safe
 def graph_overview(request):
-    page = Paginator(graph_queries.deliveries_in_progress(request.nursery), 25).get_page(request.GET.get("page"))
+    page = Paginator(queries.deliveries_in_progress(request.nursery), 25).get_page(request.GET.get("page"))
     return render(request, "posts/graph/overview.html", {
-        "channels": graph_queries.graph_channels(request.nursery),
+        "channels": queries.graph_channels(request.nursery),
         "page": page,
-        "recent": graph_queries.recent_deliveries(request.nursery),
+        "recent": queries.recent_deliveries(request.nursery),
     })
 
 

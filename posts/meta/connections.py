@@ -13,9 +13,9 @@ from nursery.audit import acting_as
 from nursery.crypto import Secret
 from nursery.errors import ServiceError
 from nursery.permissions import is_leader
-from posts.graph_api import GraphClient, GraphError
-from posts.graph_models import ChannelConnection, ConnectionStatus
-from posts.graph_publishing import is_graph_channel, platform_label, resume_after_reconnection
+from posts.meta.client import GraphClient, GraphError
+from posts.meta.models import ChannelConnection, ConnectionStatus
+from posts.meta.publishing import is_graph_channel, platform_label, resume_after_reconnection
 from posts.models import Channel
 
 

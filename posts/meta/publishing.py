@@ -27,8 +27,8 @@ from nursery.errors import ServiceError
 from nursery.models import Child, Role
 from nursery.permissions import is_leader, users_with_role
 from nursery.services import notify
-from posts.graph_api import ErrorKind, GraphClient, GraphError, Upload
-from posts.graph_models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
+from posts.meta.client import ErrorKind, GraphClient, GraphError, Upload
+from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
 from posts.models import Channel, Platform, Post, PostImage, PostStatus, Publication
 from posts.services import post_url
 from posts.signed_media import signed_image_url
@@ -119,7 +119,7 @@ def queue_delivery(user, *, post: Post, channel: Channel, now: datetime | None =
 
 def _enqueue(delivery_id: int) -> None:
     def send():
-        from posts.graph_tasks import deliver_to_platform
+        from posts.meta.tasks import deliver_to_platform
 
         deliver_to_platform.delay(delivery_id)
 
@@ -501,7 +501,7 @@ def sweep_due(*, now: datetime | None = None) -> int:
     ) + list(
         GraphDelivery.objects.filter(state=DeliveryState.SENDING, lease_until__lte=now).values_list("pk", flat=True)
     )
-    from posts.graph_tasks import deliver_to_platform
+    from posts.meta.tasks import deliver_to_platform
 
     for delivery_id in due:
         deliver_to_platform.delay(delivery_id)
@@ -542,7 +542,7 @@ def call_platform(channel: Channel, call, *, now: datetime | None = None) -> dic
         return call(client)
     except GraphError as error:
         if error.kind is ErrorKind.TOKEN:
-            from posts.graph_tasks import note_refused_token
+            from posts.meta.tasks import note_refused_token
 
             # Sent now, not after commit: the ServiceError below rolls the caller's transaction back, and the
             # channel must still show "reconnect needed". The task needs only rows that are already committed.

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
-from posts.graph_models import ChannelConnection, GraphDelivery
+from posts.meta.models import ChannelConnection, GraphDelivery
 
 
 @admin.register(ChannelConnection)

@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 
 from nursery.models import Nursery
-from posts.graph_models import DeliveryState, GraphDelivery
-from posts.graph_publishing import GRAPH_PLATFORMS
+from posts.meta.models import DeliveryState, GraphDelivery
+from posts.meta.publishing import GRAPH_PLATFORMS
 from posts.models import Channel
 
 NEEDS_ATTENTION = [DeliveryState.FAILED, DeliveryState.RECONNECT, DeliveryState.RETRYING, DeliveryState.QUEUED,
