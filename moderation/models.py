@@ -50,6 +50,11 @@ class CommentState(models.TextChoices):
     REMOVED = "removed", "Removed from the platform"
 
 
+class CommentKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    VISITOR_POST = "visitor_post", "Post by someone else on the Page"
+
+
 class CommentSource(models.TextChoices):
     WEBHOOK = "webhook", "Platform webhook"
     MANUAL = "manual", "Entered by staff"
@@ -87,7 +92,13 @@ class Comment(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="comments")
     platform = models.CharField(max_length=16, choices=Platform.choices)
     source = models.CharField(max_length=16, choices=CommentSource.choices, default=CommentSource.WEBHOOK)
-    external_id = models.CharField(max_length=128, blank=True, help_text="The platform's id of the comment.")
+    kind = models.CharField(
+        max_length=16, choices=CommentKind.choices, default=CommentKind.COMMENT,
+        help_text="A comment, or a post someone else made on the Page (the policy does not allow them).",
+    )
+    external_id = models.CharField(
+        max_length=128, blank=True, help_text="The platform's id of the comment (of the post, for a visitor post)."
+    )
     external_post_id = models.CharField(max_length=128, blank=True)
     external_parent_id = models.CharField(
         max_length=128, blank=True, help_text="The comment this one replies to, or the post itself."
@@ -95,7 +106,11 @@ class Comment(models.Model):
     author_external_id = models.CharField(max_length=128, blank=True)
     author_name = models.CharField(max_length=200, blank=True)
     text = models.TextField(blank=True, help_text="The latest version; every version is kept.")
-    link = models.URLField(blank=True, max_length=500)
+    photo_url = models.URLField(
+        blank=True, max_length=1000,
+        help_text="The image of a photo, GIF or sticker comment: Meta's address, linked and shown, not copied.",
+    )
+    link = models.URLField(blank=True, max_length=1000, help_text="Where to open it on the platform.")
     created_on_platform = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField()
     post = models.ForeignKey(

@@ -29,6 +29,7 @@ from posts.meta.client import GraphError
 from posts.meta.comments import DELETE, HIDE, act_on_comment
 from posts.meta.models import ChannelConnection
 from posts.meta.publishing import MAX_ATTEMPTS, backoff_seconds, is_graph_channel
+from posts.meta.publishing import post_for_photo as post_for_platform_object  # noqa: F401 - re-exported
 from posts.meta.webhooks import (  # noqa: F401 - re-exported: moderation reads deliveries through this seam
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,

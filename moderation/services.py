@@ -18,6 +18,7 @@ from moderation.models import (
     Category,
     Comment,
     CommentEvent,
+    CommentKind,
     CommentSource,
     CommentState,
     CommentVersion,
@@ -32,7 +33,7 @@ from moderation.models import (
     Severity,
     WebhookDelivery,
 )
-from moderation.platform import Change, changes_in
+from moderation.platform import Change, changes_in, post_for_platform_object
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Nursery, Role
@@ -143,15 +144,32 @@ def _screen(comment: Comment) -> list[screening.Found]:
     return screening.screen(comment.text, rules, screening_context(comment))
 
 
-def _priority(found: list[screening.Found]) -> int:
-    return max((f.severity for f in found), default=Priority.ACKNOWLEDGE)
+def _priority(found: list[screening.Found], comment: Comment) -> int:
+    worst = max((f.severity for f in found), default=Priority.ACKNOWLEDGE)
+    # Rules read text only: what they cannot read is never "clean" (an image may show anything), and a post by
+    # someone else on the Page breaks the policy by being there.
+    if _needs_eyes(comment):
+        worst = max(worst, Priority.MEDIUM)
+    return worst
 
 
-def _describe(found: list[screening.Found]) -> str:
+def _needs_eyes(comment: Comment) -> str:
+    """Why the comment needs a person to look whatever the rules found ("" when the rules decide)."""
+    if comment.kind == CommentKind.VISITOR_POST:
+        return "A post by someone else on the Page: the policy does not allow others to post there."
+    if comment.photo_url:
+        return "It carries an image (a photo, GIF or sticker) that rules cannot read: look at it."
+    if not comment.text.strip():
+        return "It has no text (an image or sticker the notification did not include): open it on the platform."
+    return ""
+
+
+def _describe(found: list[screening.Found], comment: Comment) -> str:
+    eyes = _needs_eyes(comment)
     if not found:
-        return "Screened: no rule matched (acknowledge lane)."
+        return f"Screened: no rule matched. {eyes}" if eyes else "Screened: no rule matched (acknowledge lane)."
     labels = sorted({Category(f.category).label for f in found})
-    return f"Screened: {len(found)} hit(s): {', '.join(labels)}."
+    return f"Screened: {len(found)} hit(s): {', '.join(labels)}." + (f" {eyes}" if eyes else "")
 
 
 def _replace_hits(item: ModerationItem, found: list[screening.Found]) -> None:
@@ -175,14 +193,15 @@ def _tell_reviewers_now(item: ModerationItem, subject: str, message: str) -> Non
 def _screen_into_queue(comment: Comment, *, now: datetime, why: str) -> ModerationItem:
     """Screen the comment's current text and put it in the queue, or update (reopen) its item."""
     found = _screen(comment)
-    priority, points = _priority(found), screening.score(found)
+    priority, points = _priority(found, comment), screening.score(found)
     item = ModerationItem.objects.select_for_update().filter(comment=comment).first()
     if item is None:
         item = ModerationItem.objects.create(
             nursery_id=comment.nursery_id, comment=comment, channel_id=comment.channel_id, priority=priority,
             score=points, opened_at=now,
         )
-        ItemAction.objects.create(item=item, kind=ItemAction.Kind.OPENED, at=now, note=f"{why} {_describe(found)}")
+        ItemAction.objects.create(item=item, kind=ItemAction.Kind.OPENED, at=now,
+                                  note=f"{why} {_describe(found, comment)}")
     else:
         reopened = item.status == ItemStatus.RESOLVED
         if reopened:
@@ -196,10 +215,11 @@ def _screen_into_queue(comment: Comment, *, now: datetime, why: str) -> Moderati
         item.priority, item.score = priority, points
         item.save()
         kind = ItemAction.Kind.REOPENED if reopened else ItemAction.Kind.RESCREENED
-        ItemAction.objects.create(item=item, kind=kind, at=now, note=f"{why} {_describe(found)}")
+        ItemAction.objects.create(item=item, kind=kind, at=now, note=f"{why} {_describe(found, comment)}")
     _replace_hits(item, found)
     if priority >= Priority.HIGH:
-        _tell_reviewers_now(item, "A comment needs review now", f"A comment was flagged: {_describe(found)}")
+        _tell_reviewers_now(item, "A comment needs review now",
+                            f"A comment was flagged: {_describe(found, comment)}")
     return item
 
 
@@ -283,7 +303,18 @@ def _post_for(channel: Channel, post_id: str):
     publication = (
         Publication.objects.filter(channel=channel, external_id__in=candidates).select_related("post").first()
     )
-    return publication.post if publication else None
+    if publication is not None:
+        return publication.post
+    # A comment on one photo of a multi-photo post names the photo, not the post.
+    return post_for_platform_object(channel, post_id.rsplit("_", 1)[-1])
+
+
+def _publication_link(comment: Comment | None) -> str:
+    """Instagram's notifications carry no address: the post's own, when it is ours, opens it there."""
+    if comment is None or comment.post_id is None:
+        return ""
+    publication = Publication.objects.filter(post_id=comment.post_id, channel_id=comment.channel_id).first()
+    return publication.url if publication else ""
 
 
 def _apply_change(change: Change, *, delivery: WebhookDelivery, now: datetime) -> str:
@@ -294,18 +325,20 @@ def _apply_change(change: Change, *, delivery: WebhookDelivery, now: datetime) -
         logger.warning("Webhook for unknown %s account %s: acknowledged, not stored", change.platform,
                        change.account_id)
         return f"unknown {change.platform} account {change.account_id}: acknowledged and ignored"
+    what = "post" if change.kind == CommentKind.VISITOR_POST else "comment"
     if change.author_id and change.author_id == change.account_id:
-        return f"comment {change.comment_id}: written by the page itself, ignored"
+        return f"{what} {change.comment_id}: written by the page itself, ignored"
     if not change.comment_id:
-        return "a comment event without a comment id, ignored"
+        return f"a {what} event without an id, ignored"
     comment, created = Comment.objects.get_or_create(
         platform=change.platform, external_id=change.comment_id,
         defaults={
-            "nursery": channel.nursery, "channel": channel, "source": CommentSource.WEBHOOK,
+            "nursery": channel.nursery, "channel": channel, "source": CommentSource.WEBHOOK, "kind": change.kind,
             "external_post_id": change.post_id, "external_parent_id": change.parent_id,
             "author_external_id": change.author_id, "author_name": change.author_name[:200],
             "created_on_platform": change.created_time, "received_at": now,
-            "post": _post_for(channel, change.post_id),
+            "post": None if change.kind == CommentKind.VISITOR_POST else _post_for(channel, change.post_id),
+            "photo_url": change.photo_url, "link": change.link[:1000],
         },
     )
     # Claim the event first: a duplicate delivery fails here and nothing below runs twice.
@@ -315,15 +348,23 @@ def _apply_change(change: Change, *, delivery: WebhookDelivery, now: datetime) -
     )
     if not created and change.author_name and not comment.author_name:
         comment.author_name = change.author_name[:200]
+    if not comment.link:
+        comment.link = (change.link or _publication_link(comment))[:1000]
     verb = change.verb
-    if verb in (CommentEvent.Verb.ADD, CommentEvent.Verb.EDITED) and change.text is not None:
+    # Every add is something to review, with or without text: an image-only comment has no "message" at all.
+    if verb == CommentEvent.Verb.ADD or change.carries_content:
         first_text = not comment.versions.exists()
-        changed = _add_version(comment, change.text, now)
+        new_photo = bool(change.photo_url) and change.photo_url != comment.photo_url
+        if new_photo:
+            comment.photo_url = change.photo_url
+        changed = _add_version(comment, change.text or "", now) or new_photo
         if verb == CommentEvent.Verb.EDITED and not first_text and comment.state == CommentState.VISIBLE:
             comment.state = CommentState.EDITED
         comment.save()
         if changed or not hasattr(comment, "moderation_item"):
-            why = "Edited on the platform." if changed and not first_text else "New comment from the platform."
+            new = "New post by someone else on the Page." if comment.kind == CommentKind.VISITOR_POST else (
+                "New comment from the platform.")
+            why = "Edited on the platform." if changed and not first_text else new
             _screen_into_queue(comment, now=now, why=why)
         return ""
     new_state = {

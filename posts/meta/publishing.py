@@ -587,6 +587,19 @@ def take_down_delivery(user, *, post: Post, channel: Channel, now: datetime | No
         return delivery
 
 
+def post_for_photo(channel: Channel, photo_id: str) -> Post | None:
+    """Our post that ``photo_id`` belongs to: a comment on one photo of a multi-photo Facebook post names the
+    photo (uploaded unpublished, then attached), not the post."""
+    if channel.platform != Platform.FACEBOOK or not photo_id.isdigit():
+        return None
+    # media_ids maps image pk -> photo id; matching the quoted id as text works on SQLite and PostgreSQL alike.
+    for delivery in GraphDelivery.objects.filter(channel=channel, media_ids__icontains=f'"{photo_id}"').select_related(
+            "post"):
+        if photo_id in {str(value) for value in delivery.media_ids.values()}:
+            return delivery.post
+    return None
+
+
 def delete_object(client: GraphClient, object_id: str) -> dict:
     """Delete a post or comment; one already gone counts as deleted."""
     try:

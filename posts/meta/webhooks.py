@@ -1,8 +1,16 @@
 """Reading Meta webhook deliveries: signatures and payload shapes, with no database access.
 
-One endpoint serves Facebook Pages (``object: "page"``, field ``feed``, ``value.item == "comment"``, verbs
-``add``/``edited``/``remove``/``hide``/``unhide``) and Instagram (``object: "instagram"``, field
-``comments``: every notification is a new comment). A delivery may hold many entries, each with many changes.
+One endpoint serves Facebook Pages (``object: "page"``, field ``feed``) and Instagram (``object: "instagram"``,
+fields ``comments`` and ``live_comments``: every notification is a new comment). A delivery may hold many
+entries, each with many changes. What becomes a ``Change``:
+
+- Facebook ``item: "comment"`` with verbs ``add``/``edited``/``remove``/``hide``/``unhide``. A photo, GIF or
+  sticker comment carries its image address in ``photo`` and often no ``message`` key at all.
+- Facebook posts by someone else on the Page (``item`` ``status``, ``post``, ``photo``, ``video``, ``share``
+  or ``link``): kind ``visitor_post``, keyed by the post id. The Page's own posts are left out later, by
+  author, as its own comments are.
+- Instagram comments in both documented shapes: ``value.id`` (Instagram Login) and ``value.comment_id``
+  (Facebook Login); the account's own comments are left out later too.
 """
 
 import hashlib
@@ -10,6 +18,7 @@ import hmac
 import json
 import math
 import re
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +30,10 @@ MAX_BODY_BYTES = 1024 * 1024
 # parser's recursion (and every later reader's) long before it meant anything.
 MAX_JSON_DEPTH = 32
 FACEBOOK_VERBS = {"add", "edited", "remove", "hide", "unhide"}
+# Feed items that are a post on the Page's timeline (a visitor's when its author is not the Page).
+FACEBOOK_POST_ITEMS = {"status", "post", "photo", "video", "share", "link"}
+INSTAGRAM_FIELDS = {"comments", "live_comments"}
+COMMENT, VISITOR_POST = "comment", "visitor_post"
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
@@ -91,20 +104,28 @@ def sign(body: bytes, secret: str) -> str:
 
 @dataclass(frozen=True)
 class Change:
-    """One comment event, whichever platform it came from."""
+    """One comment (or visitor post) event, whichever platform it came from."""
 
     platform: str
     account_id: str  # the Page id or Instagram account id: how the channel (and nursery) is found
     verb: str
-    comment_id: str
+    comment_id: str  # the comment's id; for a visitor post, the post's id
     post_id: str
     parent_id: str
     author_id: str
     author_name: str
-    text: str | None  # None when the event carries no text (remove, hide, unhide)
+    text: str | None  # None when the event carries no text (remove, hide, unhide; an image-only comment)
     created_time: datetime | None
     event_time: int
     raw: dict
+    kind: str = COMMENT
+    photo_url: str = ""  # the image of a photo/sticker comment or visitor post, on Meta's servers
+    link: str = ""  # where a person opens it on the platform
+
+    @property
+    def carries_content(self) -> bool:
+        """Whether this event brings something to read or look at (new or edited text, or an image)."""
+        return self.verb in ("add", "edited") and (self.text is not None or bool(self.photo_url))
 
 
 class Skipped(Exception):
@@ -147,31 +168,63 @@ def _clean(value):
     return _text(value) if isinstance(value, str) else value
 
 
+def _url(value) -> str:
+    """An http(s) address from the payload, or nothing: only these are ever linked or shown."""
+    text = _text(value).strip() if isinstance(value, str) else ""
+    return text[:1000] if text.startswith(("https://", "http://")) else ""
+
+
+def _with_query(url: str, **params) -> str:
+    return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+
+
+def _facebook_photo(value: dict) -> str:
+    photos = value.get("photos")
+    first = photos[0] if isinstance(photos, list) and photos else None
+    return _url(value.get("photo")) or _url(first) or (_url(value.get("link")) if value.get("item") == "photo" else "")
+
+
 def _facebook(account_id: str, field: str, value: dict, event_time: int) -> Change:
-    if field != "feed" or value.get("item") != "comment":
-        raise Skipped(f"not a comment ({field}/{value.get('item')})")
+    item = value.get("item")
+    if field != "feed" or not isinstance(item, str) or (item != COMMENT and item not in FACEBOOK_POST_ITEMS):
+        raise Skipped(f"not a comment or a post ({field}/{item})")
     verb = value.get("verb")
     if verb not in FACEBOOK_VERBS:
         raise Skipped(f"verb {verb!r} is not handled")
     author = _object(value.get("from"))
     message = value.get("message")
+    post = _object(value.get("post"))
+    post_id = _text(value.get("post_id") or post.get("id"))
+    post_link = _url(post.get("permalink_url"))
+    if item == COMMENT:
+        kind, object_id = COMMENT, _text(value["comment_id"])
+        # A comment's own address: its post's permalink with the comment named, as Facebook's share links are.
+        link = (_with_query(post_link, comment_id=object_id.rsplit("_", 1)[-1]) if post_link
+                else f"https://www.facebook.com/{object_id}" if object_id else "")
+    else:
+        kind, object_id = VISITOR_POST, post_id
+        link = post_link or (f"https://www.facebook.com/{object_id}" if object_id else "")
     return Change(
-        platform=Platform.FACEBOOK, account_id=account_id, verb=verb,
-        comment_id=_text(value["comment_id"]), post_id=_text(value.get("post_id")),
+        platform=Platform.FACEBOOK, account_id=account_id, verb=verb, comment_id=object_id, post_id=post_id,
         parent_id=_text(value.get("parent_id")), author_id=_text(author.get("id")),
         author_name=_text(author.get("name")), text=None if message is None else _text(message),
         created_time=_timestamp(value.get("created_time")), event_time=event_time, raw=_clean(value),
+        kind=kind, photo_url=_facebook_photo(value), link=link,
     )
 
 
 def _instagram(account_id: str, field: str, value: dict, event_time: int) -> Change:
-    if field != "comments":
+    if field not in INSTAGRAM_FIELDS:
         raise Skipped(f"field {field!r} is not handled")
     author = _object(value.get("from"))
     media = _object(value.get("media"))
+    # Instagram Login sends the comment's id as "id"; Facebook Login's examples send "comment_id".
+    comment_id = value.get("id") or value.get("comment_id")
+    if not comment_id:
+        raise KeyError("id")
     return Change(
         platform=Platform.INSTAGRAM, account_id=account_id, verb="add",
-        comment_id=_text(value["id"]), post_id=_text(media.get("id")), parent_id=_text(value.get("parent_id")),
+        comment_id=_text(comment_id), post_id=_text(media.get("id")), parent_id=_text(value.get("parent_id")),
         author_id=_text(author.get("id")), author_name=_text(author.get("username")),
         text=_text(value.get("text")), created_time=_timestamp(value.get("timestamp") or event_time),
         event_time=event_time, raw=_clean(value),

@@ -213,13 +213,14 @@ def test_a_batch_of_entries_and_changes_is_handled_whole(world, page_channel, ig
         feed_change(comment_id="4001_20", message="Another entry", post_id="4001"),
         {"field": "feed", "value": {"item": "reaction", "verb": "add", "reaction_type": "like", "post_id": "4001",
                                     "from": {"id": "1", "name": "x"}}},
-        {"field": "feed", "value": {"item": "status", "verb": "add", "post_id": "4002", "message": "A new post"}},
+        {"field": "feed", "value": {"item": "status", "verb": "add", "post_id": "4002", "message": "A new post",
+                                    "from": {"id": PAGE_ID, "name": "Kids Count"}}},
     ]})
     deliver(payload)
     assert Comment.objects.count() == 6
     assert ModerationItem.objects.count() == 6
     notes = WebhookDelivery.objects.get().notes
-    assert "reaction" in notes and "status" in notes
+    assert "reaction" in notes and "post 4002: written by the page itself" in notes
 
 
 def test_the_same_delivery_twice_is_stored_once_and_changes_nothing(page_channel, deliver):
