@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "posts",
     "moderation",
     "staff_conduct",
+    "inspection",
 ]
 
 MIDDLEWARE = [

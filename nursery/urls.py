@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("posts.urls")),
     path("", include("moderation.urls")),
     path("", include("staff_conduct.urls")),
+    path("", include("inspection.urls")),
 ]
