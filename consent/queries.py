@@ -5,7 +5,14 @@ Consent for (child, scope) holds only if
 - some guardian with parental responsibility has, as their latest decision in that scope, a grant of
   the nursery's current wording for that scope,
 - that grant is younger than the nursery's renewal period, and
-- no guardian with parental responsibility has a withdrawal as their latest decision in that scope.
+- no withdrawal stands in that scope.
+
+A withdrawal stands until it is answered by a new grant. A guardian's withdrawal is answered by their
+own later grant while they hold parental responsibility; once they no longer do (the guardianship was
+removed, or parental responsibility unticked) it can only be answered by a grant made after it by a
+guardian who does. Changing who the guardians are therefore never turns "withdrawn" into "granted":
+removing the parent who withdrew leaves the withdrawal standing, where counting only the current
+guardians' decisions made it vanish and revived the other parent's older grant.
 """
 
 import calendar
@@ -49,7 +56,8 @@ class ConsentState:
     child_id: int
     scope: str
     state: str
-    latest: ConsentDecision | None  # the most recent decision of any guardian with parental responsibility
+    # the most recent decision that counts: of a guardian with parental responsibility, or a standing withdrawal
+    latest: ConsentDecision | None
     expires_at: datetime | None
 
     @property
@@ -127,9 +135,15 @@ def consent_states(
         )
     )
     by_child_scope: dict[tuple[int, str], list[ConsentDecision]] = {}
+    former_withdrawals: dict[tuple[int, str], list[ConsentDecision]] = {}
     for decision in latest_decisions(ids, scopes):
+        key = (decision.child_id, decision.scope)
         if (decision.child_id, decision.guardian_id) in responsible:
-            by_child_scope.setdefault((decision.child_id, decision.scope), []).append(decision)
+            by_child_scope.setdefault(key, []).append(decision)
+        elif decision.decision == Decision.WITHDRAWN:
+            former_withdrawals.setdefault(key, []).append(decision)
+    for key, withdrawals in former_withdrawals.items():
+        by_child_scope.setdefault(key, []).extend(standing_withdrawals(withdrawals, by_child_scope.get(key, [])))
 
     states = {}
     for child in children:
@@ -141,6 +155,18 @@ def consent_states(
                 child, scope, decisions, wordings.get((child.nursery_id, scope)), now, today
             )
     return states
+
+
+def standing_withdrawals(
+    former: Iterable[ConsentDecision], responsible: Iterable[ConsentDecision]
+) -> list[ConsentDecision]:
+    """The withdrawals of people who no longer hold parental responsibility that still stand.
+
+    ``former`` are such people's latest withdrawals; ``responsible`` the latest decisions of the guardians
+    who hold it now. A withdrawal stands unless one of them has granted since.
+    """
+    grants = [(d.decided_at, d.pk) for d in responsible if d.decision == Decision.GRANTED]
+    return [w for w in former if not any(g > (w.decided_at, w.pk) for g in grants)]
 
 
 def _state_of(child, scope, decisions, wording, now, today) -> ConsentState:
@@ -339,3 +365,13 @@ def consent_register(
         if not state or any(row.states[s].state == state for s in scopes):
             room.rows.append(row)
     return list(rooms.values())
+
+
+def guardianship_changes(child: Child, limit: int = 50):
+    """Who became or stopped being a parent or carer of the child, or gained or lost parental
+    responsibility, newest first: the evidence of why a guardian's decisions count or stop counting."""
+    return (
+        Guardianship.history.filter(child_id=child.pk)
+        .select_related("user", "history_user")
+        .order_by("-history_date", "-history_id")[:limit]
+    )

@@ -106,6 +106,8 @@ def grant_consent(
             latest is not None and latest.decision == Decision.GRANTED and latest.wording_id == wording.pk
             # within the renewal notice the same wording is granted again: that is the renewal
             and add_months(latest.decided_at, child.nursery.consent_renewal_months) - RENEWAL_NOTICE > now
+            # a withdrawal that stands (a former guardian's) is answered only by a grant made after it
+            and consent_states([child.pk], [scope], now=now)[(child.pk, scope)].state != State.WITHDRAWN
         ):
             raise AlreadyRecorded("You have already given this consent; nothing has changed.")
         _refuse_replay(child, scope, seen_decision_id)

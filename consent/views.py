@@ -255,6 +255,7 @@ def evidence(request, child_pk):
         "child": child, "views": [queries.ScopeView(states[(child.pk, s)]) for s in Scope.values],
         "decisions": queries.ledger(child),
         "guardianships": child.guardianships.select_related("user").order_by("-has_parental_responsibility"),
+        "guardianship_changes": queries.guardianship_changes(child),
         "requests": child.consent_requests.select_related("recipient").order_by("-sent_at", "-pk")[:50],
         "now": timezone.now(),
     })

@@ -62,6 +62,29 @@ class RoomAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
+ADMIN_REASON = "Changed in the Django admin"
+
+
+def save_guardianship(request, obj: Guardianship) -> None:
+    """Unticking parental responsibility goes through the service (audit, consent re-evaluation)."""
+    from nursery import services
+
+    if obj.pk is not None:
+        stored = Guardianship.objects.filter(pk=obj.pk).values_list("has_parental_responsibility", flat=True).first()
+        if stored is not None and stored != obj.has_parental_responsibility:
+            value, obj.has_parental_responsibility = obj.has_parental_responsibility, stored
+            obj.save()
+            services.set_parental_responsibility(request.user, guardianship=obj, value=value, reason=ADMIN_REASON)
+            return
+    obj.save()
+
+
+def delete_guardianship(request, obj: Guardianship) -> None:
+    from nursery import services
+
+    services.remove_guardian(request.user, guardianship=obj, reason=ADMIN_REASON)
+
+
 class GuardianshipInline(admin.TabularInline):
     model = Guardianship
     extra = 0
@@ -77,6 +100,15 @@ class ChildAdmin(AuditedAdmin):
     date_hierarchy = "joined_on"
     inlines = [GuardianshipInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Guardianship:
+            return super().save_formset(request, form, formset, change)
+        # Removing a guardian or their parental responsibility must never pass by the consent rules.
+        for obj in formset.save(commit=False):
+            save_guardianship(request, obj)
+        for obj in formset.deleted_objects:
+            delete_guardianship(request, obj)
+
 
 @admin.register(Guardianship)
 class GuardianshipAdmin(AuditedAdmin):
@@ -85,6 +117,16 @@ class GuardianshipAdmin(AuditedAdmin):
     search_fields = ["user__username", "user__last_name", "child__first_name", "child__last_name"]
     autocomplete_fields = ["user", "child"]
     list_select_related = ["user", "child"]
+
+    def save_model(self, request, obj, form, change):
+        save_guardianship(request, obj)
+
+    def delete_model(self, request, obj):
+        delete_guardianship(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user", "child"):
+            delete_guardianship(request, obj)
 
 
 @admin.register(Membership)

@@ -2,9 +2,11 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from nursery.models import Notification, Nursery
+from nursery.audit import acting_as
+from nursery.models import Child, Guardianship, Membership, Notification, Nursery, Role
 
 
 def notify(
@@ -76,3 +78,112 @@ def email_notification(*, notification_id: int, now=None) -> bool:
             [notification.recipient.email],
         )
     return True
+
+
+# --- Guardians ----------------------------------------------------------------------------------------
+
+
+def _require_leader(user, nursery: Nursery) -> None:
+    from nursery.errors import ServiceError
+    from nursery.permissions import is_leader
+
+    # The superuser is the auditing administrator: the admin routes its changes through these services.
+    if not (getattr(user, "is_superuser", False) or is_leader(user, nursery)):
+        raise ServiceError("Only the leadership team can change a child's parents and carers.")
+
+
+def _reevaluate_consent(user, child: Child, before: dict, reason: str) -> list[str]:
+    """After a change of guardians: the scopes whose consent stopped holding are treated as withdrawn.
+
+    The rule in ``consent.queries`` already makes sure no scope can start holding because of such a
+    change (a withdrawal stands until a new grant answers it); a grant that stops counting, though, can
+    end consent, and then posts picturing the child stop and published ones come down, as for a withdrawal.
+    """
+    from consent.queries import consent_states
+    from consent.signals import consent_withdrawn
+    from nursery.permissions import users_with_role
+
+    after = consent_states([child.pk])
+    ended = [state.scope for key, state in before.items() if state.effective and not after[key].effective]
+    for scope in ended:
+        transaction.on_commit(
+            lambda scope=scope: consent_withdrawn.send(
+                sender=Guardianship, decision=None, child_id=child.pk, scope=scope, withdrawn_by=user,
+            )
+        )
+    if ended:
+        notify(
+            users_with_role(child.nursery, Role.LEADERSHIP),
+            f"Photo consent for {child.full_name} no longer holds",
+            "nursery/email/message.txt",
+            {"message": f"{reason}. {child.first_name}'s photo consent no longer holds for: "
+                        f"{', '.join(ended)}. Posts picturing {child.first_name} there are stopped and "
+                        "published ones must come down."},
+            nursery=child.nursery, url=reverse("consent:evidence", args=[child.pk]),
+        )
+    return ended
+
+
+def _drop_parent_access_if_last(user, guardian, nursery: Nursery) -> bool:
+    """A parent with no child left on roll at the nursery loses access to it."""
+    still_a_parent = Guardianship.objects.filter(
+        user=guardian, child__in=Child.objects.on_roll().filter(nursery=nursery)
+    ).exists()
+    if still_a_parent:
+        return False
+    return bool(Membership.objects.filter(user=guardian, nursery=nursery, role=Role.PARENT).delete()[0])
+
+
+def remove_guardian(user, *, guardianship: Guardianship, reason: str) -> list[str]:
+    """Remove a parent or carer from a child. Their past decisions stay in the ledger, and a withdrawal
+    of theirs keeps standing until a guardian with parental responsibility grants again.
+
+    Returns the scopes whose consent stopped holding because of the removal.
+    """
+    from consent.queries import consent_states
+    from nursery.errors import ServiceError
+
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("Say why this parent or carer is being removed: it is kept on the child's record.")
+    child = guardianship.child
+    _require_leader(user, child.nursery)
+    guardian = guardianship.user
+    why = f"Removed {guardian.get_full_name() or guardian.username} as {guardianship.relationship}: {reason}"
+    with transaction.atomic(), acting_as(user, why):
+        child = Child.objects.select_for_update().select_related("nursery").get(pk=child.pk)
+        before = consent_states([child.pk])
+        deleted, _ = Guardianship.objects.filter(pk=guardianship.pk).delete()
+        if not deleted:
+            raise ServiceError("This parent or carer was already removed.")
+        _drop_parent_access_if_last(user, guardian, child.nursery)
+        return _reevaluate_consent(user, child, before, why)
+
+
+def set_parental_responsibility(user, *, guardianship: Guardianship, value: bool, reason: str) -> list[str]:
+    """Record that a guardian has, or no longer has, parental responsibility.
+
+    Returns the scopes whose consent stopped holding because of the change.
+    """
+    from consent.queries import consent_states
+    from nursery.errors import ServiceError
+
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("Say why parental responsibility changed: it is kept on the child's record.")
+    child = guardianship.child
+    _require_leader(user, child.nursery)
+    guardian = guardianship.user
+    name = guardian.get_full_name() or guardian.username
+    why = f"{name} {'has' if value else 'no longer has'} parental responsibility: {reason}"
+    with transaction.atomic(), acting_as(user, why):
+        child = Child.objects.select_for_update().select_related("nursery").get(pk=child.pk)
+        before = consent_states([child.pk])
+        changed = Guardianship.objects.filter(pk=guardianship.pk).exclude(has_parental_responsibility=value)
+        current = changed.select_for_update().first()
+        if current is None:
+            raise ServiceError("Nothing changed: parental responsibility was already recorded so.")
+        current.has_parental_responsibility = value
+        current.save(update_fields=["has_parental_responsibility"])
+        guardianship.has_parental_responsibility = value
+        return _reevaluate_consent(user, child, before, why)

@@ -83,9 +83,8 @@ def test_a_guardian_without_parental_responsibility_is_ignored(family):
     carer = GuardianshipFactory(child=child, relationship="grandmother", has_parental_responsibility=False).user
     decide(child, carer)
     assert consent_state(child, Scope.CLOSED, now=NOW).state == State.NOT_ASKED
-    decide(child, family[1])
-    decide(child, carer, Decision.WITHDRAWN, when=NOW - timedelta(days=1))
-    assert has_effective_consent(child, Scope.CLOSED, now=NOW), "a withdrawal without PR must not count either"
+    # Their withdrawals are refused by the services (tests/consent/test_services.py), so a withdrawal in the
+    # ledger was made with parental responsibility, and stands after it is lost (below).
 
 
 def test_it_expires_exactly_at_the_renewal_boundary(family, world):
@@ -161,3 +160,58 @@ def test_consent_states_needs_the_same_few_queries_for_5_and_500_children(world,
         states = consent_states([c.pk for c in children], now=NOW)
     assert len(states) == 2 * count
     assert sum(s.effective for s in states.values()) == 2 * len(children[::2])
+
+
+# --- A withdrawal stands until a new grant answers it -------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["guardianship deleted", "parental responsibility unticked"])
+def test_a_withdrawal_stands_when_the_guardian_who_withdrew_stops_counting(family, how):
+    child, mum, dad = family
+    decide(child, mum, when=NOW - timedelta(days=10))
+    decide(child, dad, Decision.WITHDRAWN, when=NOW - timedelta(days=5))
+    guardianship = child.guardianships.get(user=dad)
+    if how == "guardianship deleted":
+        guardianship.delete()  # as the admin did, bypassing every service
+    else:
+        guardianship.has_parental_responsibility = False
+        guardianship.save()
+    state = consent_state(child, Scope.CLOSED, now=NOW)
+    assert state.state == State.WITHDRAWN and not state.effective
+    assert state.latest.guardian == dad
+
+
+def test_a_standing_withdrawal_is_answered_by_a_later_grant_of_a_guardian_with_responsibility(family):
+    child, mum, dad = family
+    decide(child, mum, when=NOW - timedelta(days=10))
+    decide(child, dad, Decision.WITHDRAWN, when=NOW - timedelta(days=5))
+    child.guardianships.filter(user=dad).delete()
+    decide(child, mum, when=NOW - timedelta(days=1))
+    assert consent_state(child, Scope.CLOSED, now=NOW).state == State.GRANTED
+
+
+def test_a_grant_from_someone_without_responsibility_answers_nothing(family):
+    child, mum, dad = family
+    decide(child, dad, Decision.WITHDRAWN, when=NOW - timedelta(days=5))
+    child.guardianships.filter(user=dad).delete()
+    granny = GuardianshipFactory(child=child, relationship="grandmother", has_parental_responsibility=False).user
+    decide(child, granny, when=NOW - timedelta(days=1))
+    assert consent_state(child, Scope.CLOSED, now=NOW).state == State.WITHDRAWN
+
+
+def test_a_former_guardians_own_later_grant_clears_their_withdrawal_but_counts_for_nothing(family):
+    child, mum, dad = family
+    decide(child, dad, Decision.WITHDRAWN, when=NOW - timedelta(days=5))
+    decide(child, dad, when=NOW - timedelta(days=3))
+    child.guardianships.filter(user=dad).delete()
+    assert consent_state(child, Scope.CLOSED, now=NOW).state == State.NOT_ASKED
+
+
+def test_a_standing_withdrawal_holds_in_its_scope_only(family):
+    child, mum, dad = family
+    decide(child, mum, scope=Scope.PUBLIC)
+    decide(child, dad, Decision.WITHDRAWN, when=NOW - timedelta(days=5))
+    child.guardianships.filter(user=dad).delete()
+    states = consent_states([child.pk], now=NOW)
+    assert states[(child.pk, Scope.CLOSED)].state == State.WITHDRAWN
+    assert states[(child.pk, Scope.PUBLIC)].state == State.GRANTED

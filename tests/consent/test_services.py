@@ -5,13 +5,14 @@ from django.core import mail
 from django.db import connection, transaction
 
 from consent.models import ConsentDecision, Decision, Method, Scope
-from consent.queries import consent_state
+from consent.queries import State, consent_state
 from consent.services import AlreadyRecorded, grant_consent, latest_decision_id, withdraw_consent
 from consent.signals import consent_withdrawn
 from nursery.errors import ServiceError
 from nursery.models import Notification
+from nursery.services import remove_guardian
 from tests.consent.factories import wordings
-from tests.factories import ChildFactory, GuardianshipFactory
+from tests.factories import ChildFactory, GuardianshipFactory, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +207,15 @@ def test_a_parent_renews_the_same_wording_when_renewal_is_due(world, wording):
     assert consent_state(world.child, Scope.CLOSED, now=now).state == "granted"
     with pytest.raises(AlreadyRecorded):
         give(world, wording, now=now)
+
+
+def test_a_guardian_can_answer_a_standing_withdrawal_with_the_same_wording_again(world, wording):
+    mum, child = world.parent, world.child
+    grant(child, Scope.CLOSED, guardian=mum, wording=wording[Scope.CLOSED])
+    dad = GuardianshipFactory(child=child, relationship="father").user
+    withdraw_consent(dad, child=child, scope=Scope.CLOSED)
+    remove_guardian(world.leader, guardianship=child.guardianships.get(user=dad), reason="Court order")
+    assert consent_state(child, Scope.CLOSED).state == State.WITHDRAWN
+    grant_consent(mum, child=child, scope=Scope.CLOSED, wording_id=wording[Scope.CLOSED].pk,
+                  signature="Grace Okafor")
+    assert consent_state(child, Scope.CLOSED).state == State.GRANTED

@@ -188,3 +188,16 @@ def test_a_failing_follow_up_does_not_break_the_withdrawal_and_the_sweep_opens_t
 def test_the_sweep_leaves_posts_alone_while_consent_holds(world, consented, make_post):
     through(world, make_post(), S.PUBLISHED)
     assert services.open_missed_takedowns() == 0
+
+
+def test_removing_the_guardian_whose_grant_it_was_takes_published_posts_down(
+    world, consented, make_post, capture_on_commit,
+):
+    from nursery.services import remove_guardian
+
+    post = through(world, make_post(), S.PUBLISHED)
+    with capture_on_commit(execute=True):
+        remove_guardian(world.leader, guardianship=world.child.guardianships.get(user=world.parent),
+                        reason="Recorded in error")
+    takedown = Takedown.objects.get()
+    assert takedown.post == post and takedown.child == world.child and takedown.scope == Scope.CLOSED
