@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "moderation",
     "staff_conduct",
     "inspection",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -246,7 +247,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "staff_conduct.tasks.escalate_incidents_task",
         "schedule": crontab(hour=7, minute=30),
     },
+
+    # --- retention ---
+    # Every night at 02:30 UTC (half past two or three in London, away from the working day): remove
+    # what is past its retention period, in batches, within RETENTION_TIME_BUDGET_SECONDS.
+    "retention-nightly": {
+        "task": "retention.tasks.run_retention_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+
+# Retention: batch size and time budget of the nightly run; how long raw webhook deliveries are kept.
+RETENTION_BATCH_SIZE = int(env("RETENTION_BATCH_SIZE", "200"))
+RETENTION_TIME_BUDGET_SECONDS = int(env("RETENTION_TIME_BUDGET_SECONDS", "300"))
+RETENTION_WEBHOOK_DAYS = int(env("RETENTION_WEBHOOK_DAYS", "30"))
 
 # Meta (Facebook/Instagram) webhooks and Graph API.
 META_APP_SECRET = env("META_APP_SECRET")

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from nursery.admin import AuditedAdmin
 
-OUR_APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct"]
+OUR_APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "retention"]
 # Models without a history table of their own, and why.
 NO_HISTORY_NEEDED = {
     "nursery.notification": "records a moment; never changes except read/emailed stamps",
@@ -19,6 +19,8 @@ NO_HISTORY_NEEDED = {
     "moderation.rulehit": "derived from a comment's text by the rules; each screening is an item action",
     "moderation.itemaction": "is itself the append-only story of a moderation item",
     "moderation.escalation": "is itself the append-only record of escalations sent",
+    "retention.retentionrun": "is itself the log of retention runs (kinds and counts)",
+    "retention.retentioncount": "is itself the log of what a retention run removed (counts only)",
 }
 
 

@@ -1,0 +1,126 @@
+"""How long each kind of personal data is kept, what pauses its deletion, and what each run removed.
+
+The periods' defaults, limits and where each comes from are declared once in ``retention.kinds`` and
+listed in the README; the fields here carry the same limits as validators.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from nursery.audit import history
+from nursery.models import Child, Nursery
+
+
+def period(default: int, minimum: int, maximum: int, help_text: str):
+    return models.PositiveIntegerField(
+        default=default, validators=[MinValueValidator(minimum), MaxValueValidator(maximum)], help_text=help_text,
+    )
+
+
+class RetentionSchedule(models.Model):
+    """One nursery's retention periods. A nursery without a row uses the defaults."""
+
+    nursery = models.OneToOneField(Nursery, on_delete=models.CASCADE, related_name="retention_schedule")
+    notifications_days = period(90, 30, 365, "In-app notifications (and their email copies' records), from when sent.")
+    photos_after_leaving_days = period(
+        30, 0, 365, "Photos picturing a child, from the day the child leaves."
+    )
+    photos_after_takedown_days = period(
+        7, 0, 90, "Photos picturing a child whose consent was withdrawn, from the confirmed takedown.",
+    )
+
+    history = history()
+
+    def __str__(self) -> str:
+        return f"Retention schedule of {self.nursery}"
+
+
+class LegalHold(models.Model):
+    """Pauses every deletion that touches a child, a person or an incident, until released."""
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.PROTECT, related_name="legal_holds")
+    child = models.ForeignKey(Child, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds"
+    )
+    incident = models.ForeignKey(
+        "staff_conduct.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds"
+    )
+    reason = models.TextField(help_text="Why deletion must wait: a claim, a complaint, a police request...")
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release_reason = models.TextField(blank=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(child__isnull=False) & Q(person__isnull=True) & Q(incident__isnull=True))
+                | (Q(child__isnull=True) & Q(person__isnull=False) & Q(incident__isnull=True))
+                | (Q(child__isnull=True) & Q(person__isnull=True) & Q(incident__isnull=False)),
+                name="legal_hold_on_one_thing",
+            ),
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True) | ~Q(release_reason=""), name="legal_hold_release_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["nursery", "released_at"])]
+
+    def __str__(self) -> str:
+        return f"Legal hold on {self.subject_label}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+    @property
+    def subject_label(self) -> str:
+        if self.child_id:
+            return f"child {self.child}"
+        if self.person_id:
+            return f"{self.person.get_full_name() or self.person.username}"
+        return f"incident #{self.incident_id}"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention task: when, how it ended, and (in its counts) what kind and how many."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running (or stopped without finishing)"
+        COMPLETED = "completed", "Completed: nothing due is left"
+        PAUSED = "paused", "Time budget spent: the rest continues next run"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Retention run {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class RetentionCount(models.Model):
+    """How many rows of one kind a run removed for one nursery (none for records of no nursery). No content."""
+
+    run = models.ForeignKey(RetentionRun, on_delete=models.CASCADE, related_name="counts")
+    nursery = models.ForeignKey(Nursery, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=0)
+    files = models.PositiveIntegerField(default=0, help_text="Files removed from storage.")
+
+    class Meta:
+        ordering = ["run", "nursery", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.count}"

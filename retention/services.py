@@ -1,0 +1,174 @@
+"""Retention: the one path that removes personal data past its period, ledger rows included.
+
+``run_retention`` sweeps every kind (``retention.kinds``) for every nursery, in batches. Each batch is
+one transaction: lock the rows, delete them (and their history rows, which copy their content), delete
+their files, add to the run's counts. Files are deleted inside the transaction, after the rows: if the
+process dies before the commit, the rows are still there and still due, so the next run deletes them
+again (deleting a missing file is a no-op); a file is never left behind by a row that is gone.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from nursery.audit import acting_as
+from nursery.ledger import retention_removal
+from nursery.models import Nursery, Role
+from nursery.permissions import require_role
+from retention.kinds import KINDS, Holds, Kind
+from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule
+
+log = logging.getLogger(__name__)
+
+REMOVAL_REASON = "Past its retention period"
+
+
+def schedule_for(nursery: Nursery | None) -> RetentionSchedule:
+    """The nursery's schedule, or the defaults (unsaved) for a nursery without one or for no nursery."""
+    if nursery is not None:
+        found = RetentionSchedule.objects.filter(nursery=nursery).first()
+        if found is not None:
+            return found
+    return RetentionSchedule(nursery=nursery)
+
+
+def active_holds(nursery: Nursery | None) -> Holds:
+    """What active legal holds protect: in one nursery, or (for records of no nursery) in any."""
+    holds = LegalHold.objects.filter(released_at__isnull=True)
+    if nursery is not None:
+        holds = holds.filter(nursery=nursery)
+    rows = list(holds.values_list("child_id", "person_id", "incident_id"))
+    return Holds(
+        children=frozenset(c for c, _, _ in rows if c),
+        people=frozenset(p for _, p, _ in rows if p),
+        incidents=frozenset(i for _, _, i in rows if i),
+    )
+
+
+# --- legal holds -----------------------------------------------------------------------------------
+
+
+def place_legal_hold(user, *, nursery: Nursery, reason: str, child=None, person=None, incident=None,
+                     now: datetime | None = None) -> LegalHold:
+    require_role(user, nursery, Role.LEADERSHIP)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why deletion must wait."})
+    if sum(x is not None for x in (child, person, incident)) != 1:
+        raise ValidationError("A legal hold is on one child, one person or one incident.")
+    if (child and child.nursery_id != nursery.pk) or (incident and incident.nursery_id != nursery.pk) or (
+        person and not person.memberships.filter(nursery=nursery).exists()
+    ):
+        raise ValidationError("That is not part of this nursery.")
+    with transaction.atomic(), acting_as(user, "Placed a legal hold"):
+        return LegalHold.objects.create(
+            nursery=nursery, child=child, person=person, incident=incident, reason=reason,
+            placed_by=user, placed_at=now or timezone.now(),
+        )
+
+
+def release_legal_hold(user, *, hold: LegalHold, reason: str, now: datetime | None = None) -> LegalHold:
+    require_role(user, hold.nursery, Role.LEADERSHIP)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"release_reason": "Say why the hold is no longer needed."})
+    with transaction.atomic(), acting_as(user, "Released a legal hold"):
+        hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if not hold.is_active:
+            raise ValidationError("This hold was already released.")
+        hold.released_at = now or timezone.now()
+        hold.released_by = user
+        hold.release_reason = reason
+        hold.save()
+    return hold
+
+
+# --- the sweep -------------------------------------------------------------------------------------
+
+
+def run_retention(
+    *, now: datetime | None = None, batch_size: int | None = None, time_budget: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> RetentionRun:
+    """Remove everything past its period, in batches, within a time budget; log kinds and counts.
+
+    Idempotent: what is due is worked out afresh for each batch, so a rerun finds nothing left, and a
+    run stopped halfway (time budget, a killed worker) leaves only whole batches done.
+    """
+    now = now or timezone.now()
+    batch_size = batch_size or settings.RETENTION_BATCH_SIZE
+    budget = settings.RETENTION_TIME_BUDGET_SECONDS if time_budget is None else time_budget
+    started = clock()
+    run = RetentionRun.objects.create(started_at=now)
+    status = RetentionRun.Status.COMPLETED
+    passes: list[Nursery | None] = [None, *Nursery.objects.order_by("pk")]
+    for nursery in passes:
+        schedule, holds = schedule_for(nursery), active_holds(nursery)
+        for kind in KINDS:
+            if not (kind.deployment_pass if nursery is None else kind.nursery_pass):
+                continue
+            if not _sweep(run, kind, nursery, schedule, holds, now=now, batch_size=batch_size,
+                          out_of_time=lambda: clock() - started > budget):
+                status = RetentionRun.Status.PAUSED
+                break
+        if status == RetentionRun.Status.PAUSED:
+            break
+    elapsed = timedelta(seconds=clock() - started)
+    RetentionRun.objects.filter(pk=run.pk).update(status=status, finished_at=now + elapsed)
+    run.refresh_from_db()
+    log.info("Retention run %s: %s, %s rows removed", run.pk, status, run.total)
+    return run
+
+
+def _sweep(run, kind: Kind, nursery, schedule, holds, *, now, batch_size, out_of_time) -> bool:
+    """Remove one kind's due rows of one nursery, batch by batch. False when the time budget ran out."""
+    days = kind.days(schedule)
+    while True:
+        if out_of_time():
+            return False
+        with transaction.atomic():
+            due = kind.candidates(nursery, now, days, holds).order_by("pk").values_list("pk", flat=True)
+            pks = list(due[:batch_size])
+            if not pks:
+                return True
+            locked = kind.model._default_manager.filter(pk__in=pks).order_by("pk")
+            if connection.features.has_select_for_update_skip_locked:
+                # A second run at the same moment takes other rows, never the same ones twice.
+                locked = locked.select_for_update(skip_locked=True)
+            rows = list(locked)
+            if not rows:
+                return True
+            files = _remove(kind, rows)
+            _count(run, nursery, kind, len(rows), files)
+
+
+def _remove(kind: Kind, rows: list) -> int:
+    """Delete the rows, the history rows that copy them, then their files. Returns the files removed."""
+    model = kind.model
+    pks = [row.pk for row in rows]
+    stored = [
+        (getattr(row, name).storage, getattr(row, name).name)
+        for row in rows for name in kind.file_fields if getattr(row, name)
+    ]
+    with acting_as(None, REMOVAL_REASON), retention_removal(f"{REMOVAL_REASON}: {kind.name}"):
+        model._default_manager.filter(pk__in=pks).delete()
+        history = getattr(model, "history", None)
+        if history is not None:
+            # History rows are copies of the content (and the one written by this deletion too).
+            history.model._default_manager.filter(**{f"{model._meta.pk.attname}__in": pks}).delete()
+    for storage, name in stored:
+        storage.delete(name)
+    return len(stored)
+
+
+def _count(run: RetentionRun, nursery, kind: Kind, count: int, files: int) -> None:
+    row, _ = RetentionCount.objects.get_or_create(run=run, nursery=nursery, kind=kind.name)
+    RetentionCount.objects.filter(pk=row.pk).update(count=F("count") + count, files=F("files") + files)
+    RetentionRun.objects.filter(pk=run.pk).update(total=F("total") + count)
