@@ -38,19 +38,38 @@ THROTTLING_CODES = {4, 17, 32, 341, 613, *range(80001, 80015)}
 TRANSIENT_CODES = {1, 2}  # "API unknown" and "API service": temporary, wait and retry
 TOKEN_CODES = {190, 102}  # access token expired, revoked or invalid; a new one is needed
 PERMISSION_CODES = {3, 10, *range(200, 300)}
+# Instagram content publishing, from Meta's error-code reference (code/subcode): which to try again as they are,
+# which need the container built again, and the daily publishing limit (hold, do not fail).
+INSTAGRAM_RETRY_SUBCODES = {
+    2207001,  # -1: Instagram server error, try again
+    2207003,  # -2: downloading the media took too long, try again
+    2207027,  # 9007: the media is not ready for publishing yet, wait for FINISHED
+}
+INSTAGRAM_RECREATE_SUBCODES = {
+    2207020,  # -2: the media (container) expired: generate a new container
+    2207032,  # -1: creating the media failed: re-create it
+    2207053,  # -1: unknown upload error: generate a new container
+}
+INSTAGRAM_LIMIT_SUBCODES = {2207042}  # 9: the account reached its daily publishing limit
 
 
 class ErrorKind(StrEnum):
     THROTTLED = "throttled"
     TRANSIENT = "transient"
+    LIMIT = "limit"  # Instagram's daily publishing limit: hold the post until the limit frees up
     TOKEN = "token"  # expired or revoked: retrying cannot help, a leader must reconnect
     PERMISSION = "permission"
     PERMANENT = "permanent"
 
 
-def classify(*, status: int | None, code: int | None, is_transient: bool = False) -> ErrorKind:
+def classify(*, status: int | None, code: int | None, is_transient: bool = False,
+             subcode: int | None = None) -> ErrorKind:
     if code in TOKEN_CODES:
         return ErrorKind.TOKEN
+    if subcode in INSTAGRAM_LIMIT_SUBCODES:
+        return ErrorKind.LIMIT
+    if subcode in INSTAGRAM_RETRY_SUBCODES or subcode in INSTAGRAM_RECREATE_SUBCODES:
+        return ErrorKind.TRANSIENT
     if code in THROTTLING_CODES or status == 429:
         return ErrorKind.THROTTLED
     if is_transient or code in TRANSIENT_CODES or status is None or status >= 500:
@@ -85,6 +104,11 @@ class GraphError(Exception):
     def retryable(self) -> bool:
         return self.kind in {ErrorKind.THROTTLED, ErrorKind.TRANSIENT}
 
+    @property
+    def rebuild_container(self) -> bool:
+        """Instagram says the container is no good (expired, failed): the next try must build a new one."""
+        return self.error_subcode in INSTAGRAM_RECREATE_SUBCODES
+
     @classmethod
     def from_response(cls, status: int | None, body: dict | None, *, platform: str) -> "GraphError":
         error = (body or {}).get("error") if isinstance(body, dict) else None
@@ -95,13 +119,14 @@ class GraphError(Exception):
                 status=status, platform=platform, body=body if isinstance(body, dict) else {},
             )
         code = _int_or_none(error.get("code"))
+        subcode = _int_or_none(error.get("error_subcode"))
         return cls(
-            kind=classify(status=status, code=code, is_transient=bool(error.get("is_transient"))),
+            kind=classify(status=status, code=code, is_transient=error.get("is_transient") is True, subcode=subcode),
             message=str(error.get("message") or "No message given."),
             status=status,
             type=str(error.get("type") or ""),
             code=code,
-            error_subcode=_int_or_none(error.get("error_subcode")),
+            error_subcode=subcode,
             fbtrace_id=str(error.get("fbtrace_id") or ""),
             user_message=str(error.get("error_user_msg") or ""),
             platform=platform,
@@ -125,6 +150,11 @@ class GraphError(Exception):
             advice = (
                 f"{what} is limiting how often we can post right now. We will try again automatically, "
                 f"waiting a little longer each time."
+            )
+        elif self.kind is ErrorKind.LIMIT:
+            advice = (
+                f"{what} allows an account only so many posts through the API in 24 hours, and this account has "
+                f"reached that limit. The post is held and goes out automatically once the limit frees up."
             )
         elif self.kind is ErrorKind.TRANSIENT:
             advice = f"{what} had a temporary problem. We will try again automatically."
@@ -235,6 +265,15 @@ class GraphClient:
     def container_status(self, container_id: str) -> str:
         """FINISHED, IN_PROGRESS, ERROR, EXPIRED or PUBLISHED."""
         return str(self._request("GET", container_id, params={"fields": "status_code"}).get("status_code") or "")
+
+    def publishing_limit(self, ig_user_id: str) -> tuple[int, int]:
+        """Posts published through the API in the last 24 hours, and how many are allowed
+        (``GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config``)."""
+        answer = self._request("GET", f"{ig_user_id}/content_publishing_limit", params={"fields": "quota_usage,config"})
+        rows = answer.get("data") if isinstance(answer.get("data"), list) else []
+        row = rows[0] if rows and isinstance(rows[0], dict) else {}
+        config = row.get("config") if isinstance(row.get("config"), dict) else {}
+        return _int_or_none(row.get("quota_usage")) or 0, _int_or_none(config.get("quota_total")) or 0
 
     def publish_container(self, ig_user_id: str, *, creation_id: str) -> str:
         return self._id(self._request("POST", f"{ig_user_id}/media_publish", data={"creation_id": creation_id}))

@@ -41,6 +41,8 @@ BACKOFF_FIRST_SECONDS = 30
 BACKOFF_CAP_SECONDS = 30 * 60
 LEASE = timedelta(minutes=5)  # longer than a task may run (CELERY_TASK_TIME_LIMIT)
 LOOKBACK = timedelta(minutes=10)  # platform clocks and ours differ a little
+# Instagram's publishing limit is a rolling 24 hours and Meta does not say when a slot frees: look again hourly.
+LIMIT_HOLD = timedelta(hours=1)
 INSTAGRAM_MAX_PHOTOS = 10
 # Posts that may still go out: approved and being published, or published on another channel already.
 SENDABLE = {PostStatus.APPROVED, PostStatus.PUBLISHED}
@@ -175,6 +177,10 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> Outcome:
     except GraphError as error:
         if error.kind is ErrorKind.TOKEN:
             return _hold_for_reconnection(delivery, connection, error, now)
+        if error.kind is ErrorKind.LIMIT:
+            return _hold_for_limit(delivery, error, now)
+        if error.rebuild_container and (delivery.container_id or delivery.media_ids):
+            _save(delivery, f"{label} asked for the media to be prepared again", container_id="", media_ids={})
         if error.retryable and delivery.attempts < MAX_ATTEMPTS:
             return _retry_later(delivery, error, now)
         return _fail(delivery, error, now)
@@ -349,6 +355,7 @@ def _deliver_to_instagram(delivery: GraphDelivery, client: GraphClient, now: dat
     if status != "FINISHED":
         raise GraphError(kind=ErrorKind.TRANSIENT, platform=client.platform,
                          message="Instagram is still preparing the photos.")
+    _check_publishing_limit(client, ig_user)
     _begin_publish(delivery, now)
     media_id = _visible_call(delivery, lambda: client.publish_container(ig_user, creation_id=delivery.container_id))
     _save(delivery, "Published", external_id=media_id)
@@ -370,10 +377,42 @@ def _build_container(delivery: GraphDelivery, client: GraphClient, ig_user: str,
                     ig_user, image_url=signed_image_url(image, scope=scope), carousel_item=True
                 )
                 _save(delivery, "Carousel photo prepared", media_ids=dict(media_ids))
+        _wait_for_carousel_items(delivery, client, images, media_ids)
         container = client.create_carousel_container(
             ig_user, children=[media_ids[str(i.pk)] for i in images], caption=caption
         )
     _save(delivery, "Instagram container prepared", container_id=container)
+
+
+def _wait_for_carousel_items(delivery: GraphDelivery, client: GraphClient, images: list, media_ids: dict) -> None:
+    """A carousel may only be made of item containers that are ``FINISHED``: until each is, try again later (the
+    items are kept, so the next try only asks again); an item that failed or expired is prepared again."""
+    for position, image in enumerate(images, start=1):
+        status = client.container_status(media_ids[str(image.pk)])
+        if status in ("ERROR", "EXPIRED"):
+            del media_ids[str(image.pk)]
+            _save(delivery, f"Carousel photo {status.lower()}: preparing it again", media_ids=dict(media_ids))
+            raise GraphError(kind=ErrorKind.TRANSIENT, platform=client.platform,
+                             message=f"Instagram could not prepare photo {position} ({status.lower()}); it will be "
+                                     f"prepared again.")
+        if status != "FINISHED":
+            raise GraphError(kind=ErrorKind.TRANSIENT, platform=client.platform,
+                             message=f"Instagram is still preparing photo {position} of {len(images)}.")
+
+
+def _check_publishing_limit(client: GraphClient, ig_user: str) -> None:
+    """Hold rather than publish into Instagram's daily limit. If the limit cannot be read, publishing goes ahead:
+    Instagram refuses a post over the limit anyway (9/2207042), and that refusal holds the post too."""
+    try:
+        used, allowed = client.publishing_limit(ig_user)
+    except GraphError as error:
+        if error.kind is ErrorKind.TOKEN:
+            raise
+        logger.warning("Could not read the Instagram publishing limit for %s: %s", ig_user, error.kind)
+        return
+    if allowed and used >= allowed:
+        raise GraphError(kind=ErrorKind.LIMIT, platform=client.platform,
+                         message=f"{used} of the {allowed} posts allowed in 24 hours are used.")
 
 
 def _find_instagram_media(client: GraphClient, ig_user: str, delivery: GraphDelivery, caption: str) -> str:
@@ -428,6 +467,25 @@ def _retry_later(delivery: GraphDelivery, error: GraphError, now: datetime) -> O
         delivery.error, delivery.error_message = error.as_record(), error.explain()
         delivery.save()
     return Outcome(DeliveryState.RETRYING, retry_in=wait)
+
+
+def _hold_for_limit(delivery: GraphDelivery, error: GraphError, now: datetime) -> Outcome:
+    """Instagram's daily limit is reached: wait and look again, without spending one of the delivery's attempts,
+    and tell leadership once (not at every hourly look)."""
+    first = (delivery.error or {}).get("kind") != ErrorKind.LIMIT
+    due = now + LIMIT_HOLD
+    when = timezone.localtime(due).strftime("%H:%M")
+    with transaction.atomic(), acting_as(delivery.requested_by, "Held: Instagram's daily publishing limit"):
+        _move(delivery, DeliveryState.RETRYING)
+        delivery.attempts = max(delivery.attempts - 1, 0)
+        delivery.next_attempt_at, delivery.lease_until = due, None
+        delivery.error = error.as_record()
+        delivery.error_message = f"{error.explain()} Next look at {when}."
+        delivery.save()
+        if first:
+            _tell_leadership(delivery, f"Held by Instagram's daily limit: {delivery.post}", delivery.error_message)
+    # No Celery countdown an hour ahead (a broker may redeliver it early): the five-minute sweep picks it up.
+    return Outcome(DeliveryState.RETRYING)
 
 
 def _fail(delivery: GraphDelivery, error: GraphError, now: datetime) -> Outcome:

@@ -136,6 +136,8 @@ def test_one_photo_becomes_one_container_then_is_published(graph, world, instagr
 def test_several_photos_become_a_carousel(graph, world, instagram_account, concert, send):
     for child_id in ("i1", "i2"):
         graph.expect_oneshot_request(path(IG_USER, "media"), method="POST").respond_with_json({"id": child_id})
+    for child_id in ("i1", "i2"):
+        graph.expect_oneshot_request(path(child_id), method="GET").respond_with_json({"status_code": "FINISHED"})
     graph.expect_oneshot_request(path(IG_USER, "media"), method="POST").respond_with_json({"id": "carousel"})
     graph.expect_oneshot_request(path("carousel"), method="GET").respond_with_json({"status_code": "FINISHED"})
     graph.expect_oneshot_request(path(IG_USER, "media_publish"), method="POST").respond_with_json({"id": "m2"})
