@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class NurseryConfig(AppConfig):
@@ -9,3 +10,10 @@ class NurseryConfig(AppConfig):
         from nursery.ledger import guard_cascades
 
         guard_cascades()
+
+
+class SuperuserAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin, with the site that only superusers may enter (nursery/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; NurseryConfig stays this module's default
+    default_site = "nursery.admin_site.SuperuserAdminSite"

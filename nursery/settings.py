@@ -35,7 +35,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nursery.apps.SuperuserAdminConfig",  # the admin is for superusers only: see that module
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

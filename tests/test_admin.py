@@ -47,3 +47,60 @@ def test_every_admin_list_opens(model, admin_client, world):
     opts = model._meta
     response = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert response.status_code == 200
+
+
+# --- The admin is for superusers only (nursery/admin_site.py) ----------------------------------------
+
+
+@pytest.fixture
+def staff_flagged_leader(world):
+    """A leader of Kids Count given the admin's staff flag and every model permission, but not superuser."""
+    from django.contrib.auth.models import Permission
+
+    user = world.leader
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.all())
+    return user
+
+
+def registered_models():
+    return sorted(admin.site._registry, key=lambda m: m._meta.label_lower)
+
+
+@pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.label_lower)
+def test_a_staff_flagged_non_superuser_opens_no_admin_page(model, client, world, staff_flagged_leader):
+    opts = model._meta
+    client.force_login(staff_flagged_leader)
+    for name in ("changelist", "add"):
+        response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_{name}"))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], name
+
+
+def test_another_nurserys_records_stay_closed_to_a_staff_flagged_member(client, world, staff_flagged_leader):
+    from tests.factories import ChildFactory
+
+    theirs = ChildFactory(nursery=world.other_nursery, first_name="Zed")
+    client.force_login(staff_flagged_leader)
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:nursery_child_change", args=[theirs.pk]),
+        reverse("admin:nursery_child_history", args=[theirs.pk]),
+        reverse("admin:autocomplete"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and "Zed" not in response.content.decode(), url
+
+
+def test_the_admin_login_refuses_a_staff_flagged_non_superuser_with_the_reason(client, world, staff_flagged_leader):
+    response = client.post(reverse("admin:login"), {"username": "leader", "password": "pw-for-tests"})
+    assert response.status_code == 200
+    assert "for the administrator only" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_superuser_still_audits_every_nursery(admin_client, world):
+    from tests.factories import ChildFactory
+
+    theirs = ChildFactory(nursery=world.other_nursery)
+    assert admin_client.get(reverse("admin:nursery_child_change", args=[theirs.pk])).status_code == 200

@@ -15,5 +15,5 @@ ACCESS = [
     Access("password_reset_confirm", everyone(200, anonymous=200), kwargs=lambda w: {"uidb64": "x", "token": "y"}),
     Access("password_reset_complete", everyone(200, anonymous=200)),
     Access("admin:index", expect(parent=302, practitioner=302, dsl=302, leader=302, outsider=302),
-           note="only Django staff (the administrator) open the admin; the rest of admin:* is Django's"),
+           note="only the superuser opens the admin (nursery/admin_site.py); tests/test_admin.py covers admin:*"),
 ]
