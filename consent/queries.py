@@ -20,12 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Window
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from consent.models import ConsentDecision, ConsentWording, Decision, Scope
-from nursery.models import Child, Guardianship
+from nursery.models import Child, Guardianship, Room
 
 RENEWAL_NOTICE = timedelta(days=30)
 
@@ -375,3 +376,81 @@ def guardianship_changes(child: Child, limit: int = 50):
         .select_related("user", "history_user")
         .order_by("-history_date", "-history_id")[:limit]
     )
+
+
+# --- The register: a page of children at a time -------------------------------------------------------
+
+REGISTER_PAGE_SIZE = 50
+CHUNK = 500  # children whose consent the CSV export computes together
+
+
+def register_children(nursery, *, now: datetime | None = None, room_id: int | None = None, search: str = ""):
+    """The children on the register, in its order (room, then name), before any consent is computed."""
+    children = (
+        Child.objects.on_roll(timezone.localdate(now or timezone.now())).filter(nursery=nursery)
+        .select_related("room").order_by(F("room__name").asc(nulls_last=True), "first_name", "last_name", "pk")
+    )
+    if room_id:
+        children = children.filter(room_id=room_id)
+    for word in search.split()[:5]:
+        children = children.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return children
+
+
+def register_rows(children, *, now: datetime | None = None, state: str = "", scope: str = "",
+                  chunk: int | None = None):
+    """Every row of ``children`` (a ``register_children`` queryset) with its consent, ``chunk`` at a time.
+
+    Each chunk costs five queries and memory holds one chunk: the CSV export streams with ``CHUNK``;
+    a page's state filter passes no chunk, to compute every child at once in a fixed number of queries.
+    """
+    now = now or timezone.now()
+    scopes = [scope] if scope in Scope.values else list(Scope.values)
+    ids = list(children.values_list("pk", flat=True))
+    chunk = chunk or max(len(ids), 1)
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        by_id = children.in_bulk(part)
+        states = consent_states(part, now=now)
+        for pk in part:
+            row = RegisterRow(by_id[pk], {s: states[(pk, s)] for s in Scope.values})
+            if not state or any(row.states[s].state == state for s in scopes):
+                yield row
+
+
+def rows_for(children: list[Child], *, now: datetime | None = None) -> list[RegisterRow]:
+    """The rows of one page: consent is computed for these children only."""
+    states = consent_states([c.pk for c in children], now=now)
+    return [RegisterRow(c, {s: states[(c.pk, s)] for s in Scope.values}) for c in children]
+
+
+def register_page(nursery, *, page: str | int | None = None, now: datetime | None = None,
+                  room_id: int | None = None, search: str = "", state: str = "", scope: str = ""):
+    """One page of the register and its rows grouped by room, in a fixed number of queries.
+
+    Without a state filter only the page's children have their consent computed; a state filter has to
+    compute every child matching the room and search to know which rows to show (linear time, fixed queries).
+    """
+    now = now or timezone.now()
+    children = register_children(nursery, now=now, room_id=room_id, search=search)
+    if state:
+        matching = [row.child.pk for row in register_rows(children, now=now, state=state, scope=scope)]
+        paged = Paginator(matching, REGISTER_PAGE_SIZE).get_page(page)
+        by_id = children.in_bulk(list(paged))
+        rows = rows_for([by_id[pk] for pk in paged], now=now)
+    else:
+        paged = Paginator(children, REGISTER_PAGE_SIZE).get_page(page)
+        rows = rows_for(list(paged), now=now)
+    groups: dict[str, list[RegisterRow]] = {}
+    for row in rows:
+        groups.setdefault(row.child.room.name if row.child.room else "No room", []).append(row)
+    return paged, list(groups.items())
+
+
+def rooms_on_roll(nursery, *, now: datetime | None = None) -> list[tuple[Room | None, int]]:
+    """Each room with its number of children on roll (one query), for the register's room filter."""
+    counts = dict(
+        Child.objects.on_roll(timezone.localdate(now or timezone.now())).filter(nursery=nursery)
+        .values("room_id").annotate(n=Count("pk")).values_list("room_id", "n")
+    )
+    return [(room, counts.get(room.pk, 0)) for room in Room.objects.filter(nursery=nursery).order_by("name")]

@@ -2,7 +2,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -14,7 +14,7 @@ from consent.models import ConsentDecision, ConsentWording, Decision, Scope
 from consent.queries import STATE_LABELS, State, consent_state
 from consent.uploads import CONTENT_TYPES, sniff
 from nursery.errors import ServiceError
-from nursery.models import STAFF_ROLES, Guardianship, Role, Room
+from nursery.models import STAFF_ROLES, Guardianship, Role
 from nursery.permissions import get_child_for_user, get_object_for_user, is_leader, role_required
 
 PARENT = Role.PARENT
@@ -188,6 +188,7 @@ def _register_filters(request) -> dict:
     room = request.GET.get("room", "")
     return {
         "room_id": int(room) if room.isdigit() else None,
+        "search": request.GET.get("q", "").strip()[:100],
         "state": request.GET.get("state", "") if request.GET.get("state", "") in STATE_LABELS else "",
         "scope": request.GET.get("scope", "") if request.GET.get("scope", "") in Scope.values else "",
     }
@@ -197,13 +198,12 @@ def _register_filters(request) -> dict:
 @require_GET
 def register(request):
     filters = _register_filters(request)
-    rooms = queries.consent_register(request.nursery, **filters)
+    page, groups = queries.register_page(request.nursery, page=request.GET.get("page"), **filters)
+    rooms = queries.rooms_on_roll(request.nursery)
     return render(request, "consent/register.html", {
-        "rooms": rooms, "filters": filters, "full": is_leader(request.user, request.nursery),
-        "all_rooms": Room.objects.filter(nursery=request.nursery),
+        "page": page, "groups": groups, "filters": filters, "full": is_leader(request.user, request.nursery),
+        "all_rooms": rooms, "on_roll": sum(n for _, n in rooms),
         "states": [(k, v) for k, v in STATE_LABELS.items() if k != State.LEFT], "scopes": Scope.choices,
-        "totals": {f: sum(getattr(r, f) for r in rooms)
-                   for f in ("on_roll", "closed_granted", "public_granted", "no_photos", "attention")},
     })
 
 
@@ -216,24 +216,37 @@ def photo_list(request):
     return render(request, "consent/photo_list.html", {"rooms": rooms, "today": timezone.localdate()})
 
 
+class _Echo:
+    """A file-like object for csv.writer that hands each written line back instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
 @role_required(Role.LEADERSHIP)
 @require_GET
 def register_csv(request):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="consent-register-{timezone.localdate():%Y-%m-%d}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["Room", "First name", "Last name", "Private parents' pages", "Public pages",
-                     "Private: expires", "Public: expires", "Last decision", "Decided by", "How"])
-    for room in queries.consent_register(request.nursery, **_register_filters(request)):
-        for row in room.rows:
+    filters = _register_filters(request)
+    children = queries.register_children(request.nursery, room_id=filters["room_id"], search=filters["search"])
+    writer = csv.writer(_Echo())
+
+    def lines():
+        # Streamed: every row of the register, a chunk of children at a time, never the whole file in memory.
+        yield writer.writerow(["Room", "First name", "Last name", "Private parents' pages", "Public pages",
+                               "Private: expires", "Public: expires", "Last decision", "Decided by", "How"])
+        for row in queries.register_rows(children, state=filters["state"], scope=filters["scope"],
+                                         chunk=queries.CHUNK):
             latest = row.latest
-            writer.writerow([_csv_safe(v) for v in [
-                room.name, row.child.first_name, row.child.last_name, row.closed.label, row.public.label,
-                _date(row.closed.expires_at), _date(row.public.expires_at),
+            yield writer.writerow([_csv_safe(v) for v in [
+                row.child.room.name if row.child.room else "No room", row.child.first_name, row.child.last_name,
+                row.closed.label, row.public.label, _date(row.closed.expires_at), _date(row.public.expires_at),
                 f"{latest.get_decision_display()} ({latest.get_scope_display()}) {_date(latest.decided_at)}"
                 if latest else "", latest.guardian.get_full_name() if latest else "",
                 latest.get_method_display() if latest else "",
             ]])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consent-register-{timezone.localdate():%Y-%m-%d}.csv"'
     return response
 
 

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from nursery.models import Membership, Nursery
@@ -82,62 +83,122 @@ class StatusRow:
 
 @dataclass
 class PolicyStatus:
+    """One kind of policy: its current version and how many of its audience have acknowledged it."""
+
     kind: str
     label: str
     version: PolicyVersion | None
-    rows: list[StatusRow]
-
-    @property
-    def acknowledged(self) -> int:
-        return sum(1 for row in self.rows if row.acknowledgement)
+    audience: int
+    acknowledged: int
+    page: Page | None = None  # of StatusRow, when the page lists people
+    previous_query: str = ""  # the page's links: each kind pages on its own
+    next_query: str = ""
 
     @property
     def outstanding(self) -> int:
-        return len(self.rows) - self.acknowledged
+        return self.audience - self.acknowledged
+
+    @property
+    def rows(self) -> list[StatusRow]:
+        return list(self.page) if self.page is not None else []
+
+
+STATUS_PAGE_SIZE = 50
+STATUS_CHUNK = 1000  # people per batch of the CSV export
+
+
+def _audience(nursery_id: int, kind: str) -> QuerySet:
+    """Active users holding a role that must acknowledge ``kind`` here (EXISTS: no duplicate rows to remove)."""
+    return get_user_model().objects.filter(
+        Exists(Membership.objects.filter(user=OuterRef("pk"), nursery_id=nursery_id, role__in=AUDIENCE[kind])),
+        is_active=True,
+    )
+
+
+def _acknowledged(version: PolicyVersion | None) -> Exists | Value:
+    if version is None:
+        return Value(False)
+    return Exists(Acknowledgement.objects.filter(version=version, user=OuterRef("pk")))
 
 
 def acknowledgement_status(nursery: Nursery, *, today: date | None = None) -> list[PolicyStatus]:
-    """Who has and has not acknowledged each current version: five queries, whatever the numbers."""
+    """Each kind of policy with its counts, one query a kind however many people (no rows)."""
     versions = current_versions(nursery, today=today)
-    version_ids = [v.pk for v in versions.values()]
-    acknowledgements = {
-        (a.version_id, a.user_id): a for a in Acknowledgement.objects.filter(version_id__in=version_ids)
-    }
+    statuses = []
+    for kind, label in PolicyKind.choices:
+        version = versions.get(kind)
+        counts = _audience(nursery.pk, kind).aggregate(
+            audience=Count("pk"), acknowledged=Count("pk", filter=Q(_acknowledged(version))),
+        ) if version else {"audience": _audience(nursery.pk, kind).count(), "acknowledged": 0}
+        statuses.append(PolicyStatus(kind=kind, label=label, version=version, **counts))
+    return statuses
+
+
+def status_people(nursery: Nursery, status: PolicyStatus, *, outstanding_only: bool = False, search: str = ""):
+    """The audience of one policy, those still to acknowledge first (that is what the page is opened for)."""
+    people = _audience(nursery.pk, status.kind).annotate(acked=_acknowledged(status.version))
+    if outstanding_only:
+        people = people.filter(acked=False)
+    for word in search.split()[:5]:
+        people = people.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word)
+        )
+    return people.order_by("acked", "last_name", "first_name", "username", "pk")
+
+
+def status_rows(nursery: Nursery, version: PolicyVersion | None, people: list) -> list[StatusRow]:
+    """The rows for these people: their acknowledgement, reminders and roles, in three queries."""
+    ids = [person.pk for person in people]
+    acknowledgements = (
+        {a.user_id: a for a in Acknowledgement.objects.filter(version=version, user_id__in=ids)} if version else {}
+    )
     chases = {
-        (c["version_id"], c["user_id"]): c
-        for c in AcknowledgementChase.objects.filter(version_id__in=version_ids)
-        .values("version_id", "user_id")
+        c["user_id"]: c
+        for c in AcknowledgementChase.objects.filter(version=version, user_id__in=ids)
+        .values("user_id")
         .annotate(
             reminders=Count("pk", filter=Q(kind=ChaseKind.REMINDER)),
             last=Max("sent_at", filter=Q(kind=ChaseKind.REMINDER)),
             reported=Count("pk", filter=Q(kind=ChaseKind.REPORTED)),
         )
-    }
+    } if version else {}
     roles: dict[int, list[str]] = {}
-    for user_id, role in Membership.objects.filter(nursery=nursery).values_list("user_id", "role"):
+    for user_id, role in Membership.objects.filter(nursery=nursery, user_id__in=ids).values_list("user_id", "role"):
         roles.setdefault(user_id, []).append(role)
-    people = list(
-        get_user_model().objects.filter(is_active=True, memberships__nursery=nursery).distinct()
-        .order_by("last_name", "first_name", "username")
-    )
-    statuses = []
-    for kind, label in PolicyKind.choices:
-        version = versions.get(kind)
-        rows = []
-        for person in people:
-            if not AUDIENCE[kind] & set(roles.get(person.pk, ())):
-                continue
-            key = (version.pk if version else None, person.pk)
-            chase = chases.get(key, {})
-            rows.append(StatusRow(
-                user=person, roles=roles[person.pk], acknowledgement=acknowledgements.get(key),
-                reminders=chase.get("reminders", 0), last_reminded_at=chase.get("last"),
-                reported_to_leadership=bool(chase.get("reported")),
-            ))
-        # Who still has to acknowledge comes first: that is what the page is opened for.
-        rows.sort(key=lambda row: row.acknowledgement is not None)
-        statuses.append(PolicyStatus(kind=kind, label=label, version=version, rows=rows))
+    rows = []
+    for person in people:
+        chase = chases.get(person.pk, {})
+        rows.append(StatusRow(
+            user=person, roles=roles.get(person.pk, []), acknowledgement=acknowledgements.get(person.pk),
+            reminders=chase.get("reminders", 0), last_reminded_at=chase.get("last"),
+            reported_to_leadership=bool(chase.get("reported")),
+        ))
+    return rows
+
+
+def acknowledgement_pages(nursery: Nursery, *, pages: dict[str, str | None], outstanding_only: bool = False,
+                          search: str = "", today: date | None = None) -> list[PolicyStatus]:
+    """Each kind with one page of its people (``pages`` maps a kind to its page number), fixed queries."""
+    statuses = acknowledgement_status(nursery, today=today)
+    for status in statuses:
+        if status.version is None:
+            continue
+        people = status_people(nursery, status, outstanding_only=outstanding_only, search=search)
+        status.page = Paginator(people, STATUS_PAGE_SIZE).get_page(pages.get(status.kind))
+        status.page.object_list = status_rows(nursery, status.version, list(status.page.object_list))
     return statuses
+
+
+def all_status_rows(nursery: Nursery, *, today: date | None = None):
+    """Every (status, row) of every kind, ``STATUS_CHUNK`` people at a time, for the streamed export."""
+    for status in acknowledgement_status(nursery, today=today):
+        people = status_people(nursery, status)
+        ids = list(people.values_list("pk", flat=True))
+        for start in range(0, len(ids), STATUS_CHUNK):
+            part = ids[start:start + STATUS_CHUNK]
+            by_id = get_user_model().objects.in_bulk(part)
+            for row in status_rows(nursery, status.version, [by_id[pk] for pk in part]):
+                yield status, row
 
 
 # --- Incidents -----------------------------------------------------------------------------------

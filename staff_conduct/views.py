@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -123,33 +123,54 @@ def publish(request, kind):
 @role_required(LEADERSHIP)
 @require_GET
 def acknowledgements(request):
-    statuses = queries.acknowledgement_status(request.nursery)
     outstanding_only = request.GET.get("outstanding") == "1"
-    if outstanding_only:
-        for status in statuses:
-            status.rows = [row for row in status.rows if row.acknowledgement is None]
+    search = request.GET.get("q", "").strip()[:100]
+    statuses = queries.acknowledgement_pages(
+        request.nursery, pages={kind: request.GET.get(f"page_{kind}") for kind in PolicyKind.values},
+        outstanding_only=outstanding_only, search=search,
+    )
+    for status in statuses:
+        if status.page is not None:
+            status.previous_query = _page_query(request, status, -1)
+            status.next_query = _page_query(request, status, +1)
     return render(request, "staff_conduct/acknowledgements.html", {
-        "statuses": statuses, "outstanding_only": outstanding_only})
+        "statuses": statuses, "outstanding_only": outstanding_only, "search": search})
+
+
+def _page_query(request, status, step: int) -> str:
+    params = request.GET.copy()
+    params[f"page_{status.kind}"] = status.page.number + step
+    return f"?{params.urlencode()}"
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each written line back instead of keeping it."""
+
+    def write(self, value: str) -> str:
+        return value
 
 
 @role_required(LEADERSHIP)
 @require_GET
 def acknowledgements_csv(request):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="acknowledgements-{stamp}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["policy", "version", "name", "username", "roles", "acknowledged", "acknowledged at",
-                     "signature", "reminders sent", "reported to leadership"])
-    for status in queries.acknowledgement_status(request.nursery):
-        for row in status.rows:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        # Streamed a batch of people at a time: the whole audience, never the whole file in memory.
+        yield writer.writerow(["policy", "version", "name", "username", "roles", "acknowledged", "acknowledged at",
+                               "signature", "reminders sent", "reported to leadership"])
+        for status, row in queries.all_status_rows(request.nursery):
             ack = row.acknowledgement
-            writer.writerow([
+            yield writer.writerow([
                 status.label, status.version.version if status.version else "", _safe(row.user.get_full_name()),
                 _safe(row.user.username), ", ".join(Role(r).label for r in row.roles), "yes" if ack else "no",
                 timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d %H:%M") if ack else "",
                 _safe(ack.signature) if ack else "", row.reminders, "yes" if row.reported_to_leadership else "no",
             ])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="acknowledgements-{stamp}.csv"'
     return response
 
 

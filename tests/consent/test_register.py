@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import Decision, Scope
-from consent.queries import State
+from consent.queries import CHUNK, REGISTER_PAGE_SIZE, State
 from tests.factories import ChildFactory, ConsentDecisionFactory, GuardianshipFactory, RoomFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_the_register_lists_every_child_on_roll_by_room_with_counts(client, worl
         assert name in page
     assert "Eve Dunn" not in page, "children who left are not on the register"
     assert "Faraway" not in page, "another nursery's children never appear"
-    assert "Babies <span" in page and "3 on roll · parents' page 2 · public 1 · no photos 1" in page
+    assert "Babies (3 on roll)" in page, "the room filter says how many children each room has"
     assert "Maria Bell" in page, "leadership sees who decided"
 
 
@@ -84,10 +84,14 @@ def test_the_photo_list_has_first_names_and_rooms_only_and_clear_no_photo_marks(
     assert "Maria" not in page
 
 
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
 def test_the_csv_export_has_a_row_per_child(client, world, rooms):
     response = get(client, world.leader, "register_csv")
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"].startswith("text/csv") and response.streaming
+    rows = csv_rows(response)
     assert rows[0][:5] == ["Room", "First name", "Last name", "Private parents' pages", "Public pages"]
     by_name = {row[1]: row for row in rows[1:]}
     assert set(by_name) == {"Amara", "Ben", "Cara", "Dev"}
@@ -97,7 +101,7 @@ def test_the_csv_export_has_a_row_per_child(client, world, rooms):
 
 def test_the_csv_export_neutralises_spreadsheet_formulas(client, world, wording):
     ChildFactory(nursery=world.nursery, room=world.child.room, first_name="=HYPERLINK(1)", last_name="X")
-    rows = list(csv.reader(io.StringIO(get(client, world.leader, "register_csv").content.decode())))
+    rows = csv_rows(get(client, world.leader, "register_csv"))
     assert "'=HYPERLINK(1)" in [row[1] for row in rows]
 
 
@@ -109,9 +113,52 @@ def test_the_register_needs_the_same_queries_for_5_and_500_children(client, worl
     for child in children[::3]:
         grant(child, Scope.CLOSED)
     client.force_login(world.leader)
-    for name in ("register", "photo_list", "register_csv"):
-        with django_assert_max_num_queries(12):
-            assert client.get(reverse(f"consent:{name}")).status_code == 200
+    for params in ({}, {"page": 2}, {"q": "a", "room": room.pk}):
+        with django_assert_max_num_queries(14):
+            assert client.get(reverse("consent:register"), params).status_code == 200
+    # A state filter computes consent for every child matching the rest of the filter, a chunk at a time.
+    with django_assert_max_num_queries(19):
+        assert client.get(reverse("consent:register"), {"state": State.NOT_ASKED}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("consent:photo_list")).status_code == 200
+    with django_assert_max_num_queries(13 if count < CHUNK else 18):  # five more a chunk of children
+        assert len(csv_rows(client.get(reverse("consent:register_csv")))) == count + 2
+
+
+def test_the_register_shows_one_page_at_a_time_and_keeps_the_filter(client, world, wording):
+    babies = RoomFactory(nursery=world.nursery, name="Babies")
+    ChildFactory.create_batch(120, nursery=world.nursery, room=babies, last_name="Zed")
+    page = get(client, world.leader, "register", room=babies.pk).content.decode()
+    assert page.count(" Zed</a>") == REGISTER_PAGE_SIZE and "Page 1 of 3" in page
+    assert f"?room={babies.pk}&amp;page=2" in page, "the next page keeps the room"
+    last = get(client, world.leader, "register", room=babies.pk, page=3).content.decode()
+    assert last.count(" Zed</a>") == 120 - 2 * REGISTER_PAGE_SIZE
+    assert "Amara Okafor" not in last
+
+
+def test_the_register_finds_a_child_by_name(client, world, rooms):
+    page = get(client, world.practitioner, "register", q="bell").content.decode()
+    assert "Cara Bell" in page and "Ben Ashworth" not in page and "1 match the filter" in page
+    assert "No children on roll match" in get(client, world.practitioner, "register", q="nobody").content.decode()
+
+
+def test_a_state_filter_pages_through_the_matching_children_only(client, world, wording):
+    kids = ChildFactory.create_batch(60, nursery=world.nursery, room=world.child.room, last_name="Kid")
+    for kid in kids[1::2]:
+        grant(kid, Scope.CLOSED)
+    page = get(client, world.leader, "register", state=State.GRANTED, scope=Scope.CLOSED).content.decode()
+    assert "30 match the filter" in page and page.count(" Kid</a>") == 30
+
+
+def test_the_csv_export_streams_every_row_in_register_order_and_follows_the_filter(client, world, rooms,
+                                                                                    monkeypatch):
+    monkeypatch.setattr("consent.queries.CHUNK", 2)
+    rows = csv_rows(get(client, world.leader, "register_csv"))
+    assert [row[1] for row in rows[1:]] == ["Ben", "Cara", "Dev", "Amara"], "room by room, then by name"
+    rows = csv_rows(get(client, world.leader, "register_csv", state=State.WITHDRAWN))
+    assert [row[1] for row in rows[1:]] == ["Cara"]
+    rows = csv_rows(get(client, world.leader, "register_csv", q="ashworth"))
+    assert [row[1] for row in rows[1:]] == ["Ben"]
 
 
 @pytest.mark.parametrize("count", [5, 500])
