@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("posts.urls")),
     path("", include("moderation.urls")),
     path("", include("staff_conduct.urls")),
+    path("", include("retention.urls")),
     path("", include("inspection.urls")),
 ]

@@ -30,6 +30,15 @@ class RetentionSchedule(models.Model):
     photos_after_takedown_days = period(
         7, 0, 90, "Photos picturing a child whose consent was withdrawn, from the confirmed takedown.",
     )
+    consent_years = period(
+        6, 1, 25, "Consent decisions (with paper scans) and requests about a child, from the day the child leaves.",
+    )
+    comments_months = period(12, 1, 72, "Comments and their moderation, from the item's resolution.")
+    concerns_years = period(3, 3, 10, "Concerns raised by staff or parents (and screenshots), from resolution.")
+    safeguarding_years = period(
+        25, 6, 25, "Comments and concerns escalated as a safeguarding concern, from resolution.",
+    )
+    incidents_years = period(6, 1, 10, "Staff conduct incidents with their notes and evidence, from closing.")
 
     history = history()
 

@@ -129,12 +129,12 @@ def run_retention(
 
 def _sweep(run, kind: Kind, nursery, schedule, holds, *, now, batch_size, out_of_time) -> bool:
     """Remove one kind's due rows of one nursery, batch by batch. False when the time budget ran out."""
-    days = kind.days(schedule)
+    period = kind.period(schedule)
     while True:
         if out_of_time():
             return False
         with transaction.atomic():
-            due = kind.candidates(nursery, now, days, holds).order_by("pk").values_list("pk", flat=True)
+            due = kind.candidates(nursery, now, period, holds).order_by("pk").values_list("pk", flat=True)
             pks = list(due[:batch_size])
             if not pks:
                 return True
@@ -149,20 +149,27 @@ def _sweep(run, kind: Kind, nursery, schedule, holds, *, now, batch_size, out_of
             _count(run, nursery, kind, len(rows), files)
 
 
+def _files(rows, fields) -> list:
+    return [(getattr(row, name).storage, getattr(row, name).name) for row in rows for name in fields
+            if getattr(row, name)]
+
+
 def _remove(kind: Kind, rows: list) -> int:
-    """Delete the rows, the history rows that copy them, then their files. Returns the files removed."""
-    model = kind.model
+    """Delete the rows (and their parts), the history rows that copy them, then their files.
+
+    Returns how many files were removed.
+    """
     pks = [row.pk for row in rows]
-    stored = [
-        (getattr(row, name).storage, getattr(row, name).name)
-        for row in rows for name in kind.file_fields if getattr(row, name)
-    ]
+    stored = _files(rows, kind.file_fields)
     with acting_as(None, REMOVAL_REASON), retention_removal(f"{REMOVAL_REASON}: {kind.name}"):
-        model._default_manager.filter(pk__in=pks).delete()
-        history = getattr(model, "history", None)
-        if history is not None:
-            # History rows are copies of the content (and the one written by this deletion too).
-            history.model._default_manager.filter(**{f"{model._meta.pk.attname}__in": pks}).delete()
+        for part in kind.parts:
+            part_rows = part.model._default_manager.filter(**{f"{part.lookup}__in": pks})
+            stored += _files(part_rows, part.file_fields)
+            part_rows.delete()
+        kind.model._default_manager.filter(pk__in=pks).delete()
+        # History rows copy the content (the deletion itself has just written one more of each).
+        for model, lookup in kind.histories:
+            model.history.model._default_manager.filter(**{f"{lookup}__in": pks}).delete()
     for storage, name in stored:
         storage.delete(name)
     return len(stored)
@@ -172,3 +179,20 @@ def _count(run: RetentionRun, nursery, kind: Kind, count: int, files: int) -> No
     row, _ = RetentionCount.objects.get_or_create(run=run, nursery=nursery, kind=kind.name)
     RetentionCount.objects.filter(pk=row.pk).update(count=F("count") + count, files=F("files") + files)
     RetentionRun.objects.filter(pk=run.pk).update(total=F("total") + count)
+
+
+# --- the schedule ----------------------------------------------------------------------------------
+
+
+def update_schedule(user, *, nursery: Nursery, values: dict) -> RetentionSchedule:
+    """Change the nursery's periods, each within its limits (the model's validators)."""
+    require_role(user, nursery, Role.LEADERSHIP)
+    with transaction.atomic(), acting_as(user, "Changed the retention schedule"):
+        schedule = RetentionSchedule.objects.select_for_update().filter(nursery=nursery).first() or RetentionSchedule(
+            nursery=nursery
+        )
+        for name, value in values.items():
+            setattr(schedule, name, value)
+        schedule.full_clean()
+        schedule.save()
+    return schedule

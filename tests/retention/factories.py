@@ -1,14 +1,19 @@
 """Rows of each kind the retention task removes, dated for time travel."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from moderation.models import WebhookDelivery
+from moderation.models import Action, Concern, ItemAction, ItemStatus, WebhookDelivery
 from nursery.models import Notification
 from posts.models import PostStatus, Takedown
+from staff_conduct.models import Evidence, InvestigationNote, Status
 from tests.factories import ChildFactory
+from tests.moderation.factories import CommentFactory, ItemFactory
 from tests.posts.factories import PostFactory, PostImageFactory
+from tests.retention.conftest import LONDON
+from tests.staff_conduct.factories import IncidentFactory, png_bytes
 
 
 def notification(recipient, *, at, nursery=None, subject="Consent withdrawn for Amara"):
@@ -48,3 +53,31 @@ def confirmed_takedown(image, child, *, confirmed_at, confirmed_by):
 
 def today(now):
     return timezone.localdate(now)
+
+
+def resolved_item(world, *, resolved_at, action=Action.NO_CONCERN, comment=None, concern=None):
+    fields = {"comment": comment or CommentFactory(channel__nursery=world.nursery)} if concern is None else {
+        "concern": concern, "comment": None, "nursery": world.nursery, "channel": None}
+    item = ItemFactory(status=ItemStatus.RESOLVED, action=action, reason="Seen", resolved_at=resolved_at,
+                       resolved_by=world.dsl, **fields)
+    ItemAction.objects.create(item=item, kind="resolved", actor=world.dsl, at=resolved_at)
+    return item
+
+
+def raised_concern(world, **fields):
+    concern = Concern(nursery=world.nursery, raised_by=world.parent, reporter="parent", description="A photo",
+                      raised_at=datetime(2019, 1, 1, tzinfo=LONDON), **fields)
+    concern.screenshot.save("shot.png", ContentFile(png_bytes()), save=False)
+    concern.save()
+    return concern
+
+
+def closed_incident(world, *, closed_at, **fields):
+    incident = IncidentFactory(nursery=world.nursery, subject=world.practitioner, status=Status.CLOSED,
+                               closed_at=closed_at, closed_by=world.leader, **fields)
+    InvestigationNote.objects.create(incident=incident, author=world.leader, written_at=closed_at, text="Spoke")
+    evidence = Evidence(incident=incident, original_name="shot.png", content_type="image/png", size=10,
+                        sha256="0" * 64, uploaded_by=world.leader, uploaded_at=closed_at)
+    evidence.file.save("x.png", ContentFile(png_bytes()), save=False)
+    evidence.save()
+    return incident

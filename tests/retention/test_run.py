@@ -6,15 +6,25 @@ import pytest
 from django.apps import apps
 from django.core.files.storage import default_storage
 
-from moderation.models import WebhookDelivery
+from moderation.models import Action, WebhookDelivery
 from nursery.models import Notification
 from posts.models import PostImage
 from retention import services
-from retention.kinds import BY_NAME
+from retention.kinds import BY_NAME, months_before
 from retention.models import RetentionCount, RetentionRun, RetentionSchedule
 from retention.services import place_legal_hold, release_legal_hold, run_retention
-from tests.factories import ChildFactory
-from tests.retention.factories import confirmed_takedown, delivery, leaver, notification, photo, today
+from tests.factories import ChildFactory, ConsentDecisionFactory
+from tests.retention.factories import (
+    closed_incident,
+    confirmed_takedown,
+    delivery,
+    leaver,
+    notification,
+    photo,
+    raised_concern,
+    resolved_item,
+    today,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +233,11 @@ def test_nothing_outside_the_schedule_is_ever_deleted(world, now):
                        confirmed_by=world.leader)
     notification(world.parent, nursery=world.nursery, at=now - timedelta(days=89))
     delivery(at=now - timedelta(days=29))
+    ConsentDecisionFactory(child=leaver(world.nursery, left_on=months_before(today(now), 72) + timedelta(days=1)))
+    resolved_item(world, resolved_at=now.replace(year=2026) + timedelta(seconds=1))
+    resolved_item(world, resolved_at=now.replace(year=2002) + timedelta(seconds=1), action=Action.ESCALATE)
+    resolved_item(world, concern=raised_concern(world), resolved_at=now.replace(year=2024) + timedelta(seconds=1))
+    closed_incident(world, closed_at=now.replace(year=2021) + timedelta(seconds=1))
     before = _row_counts()
     assert run_retention(now=now).total == 0
     assert _row_counts() == before

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from retention import views
+
+app_name = "retention"
+
+urlpatterns = [
+    path("retention/", views.overview, name="overview"),
+    path("retention/schedule/", views.schedule, name="schedule"),
+    path("retention/holds/new/", views.hold_new, name="hold_new"),
+    path("retention/holds/<int:pk>/release/", views.hold_release, name="hold_release"),
+]

@@ -1,0 +1,77 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from nursery.models import Role
+from nursery.permissions import get_object_for_user, role_required
+from retention import forms, queries, services
+from retention.models import LegalHold
+
+LEADERSHIP = Role.LEADERSHIP
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET"])
+def overview(request):
+    nursery = request.nursery
+    return render(request, "retention/overview.html", {
+        "upcoming": queries.upcoming(nursery, timezone.now()),
+        "runs": queries.recent_runs(nursery),
+        "holds": queries.holds_of(nursery)[:50],
+        "release_form": forms.ReleaseForm(),
+    })
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET", "POST"])
+def schedule(request):
+    nursery = request.nursery
+    form = forms.ScheduleForm(request.POST or None, instance=services.schedule_for(nursery))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_schedule(request.user, nursery=nursery, values=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Retention schedule saved. The next nightly run follows it.")
+            return redirect("retention:overview")
+    return render(request, "retention/schedule.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET", "POST"])
+def hold_new(request):
+    nursery = request.nursery
+    form = forms.HoldForm(request.POST or None, nursery=nursery, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            hold = services.place_legal_hold(
+                request.user, nursery=nursery, reason=data["reason"], child=data["child"], person=data["person"],
+                incident=data["incident"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{hold} placed: nothing that touches it will be deleted until released.")
+            return redirect("retention:overview")
+    return render(request, "retention/hold_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@role_required(LEADERSHIP)
+@require_POST
+def hold_release(request, pk):
+    hold = get_object_for_user(request.user, LegalHold, pk=pk)
+    form = forms.ReleaseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the hold is no longer needed.")
+        return redirect("retention:overview")
+    try:
+        services.release_legal_hold(request.user, hold=hold, reason=form.cleaned_data["release_reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{hold} released.")
+    return redirect("retention:overview")
