@@ -11,6 +11,7 @@ from consent.models import ConsentDecision, ConsentRequest, ConsentWording, Deci
 from consent.queries import RENEWAL_NOTICE, State, add_months, consent_states, current_wordings, latest_decisions
 from consent.signals import consent_withdrawn
 from consent.uploads import validated_scan
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Guardianship, Nursery, Role
@@ -275,12 +276,9 @@ def publish_wording(
         except IntegrityError as exc:
             raise ServiceError("Someone else published a version at the same moment. Please check and retry.") from exc
 
-        def ask_again():
-            from consent.tasks import send_consent_requests
+        from consent.tasks import send_consent_requests
 
-            send_consent_requests.delay(nursery_id=nursery.pk)
-
-        transaction.on_commit(ask_again)
+        outbox.enqueue(send_consent_requests, nursery_id=nursery.pk)
         return wording
 
 

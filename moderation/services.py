@@ -34,6 +34,7 @@ from moderation.models import (
     WebhookDelivery,
 )
 from moderation.platform import Change, changes_in, post_for_platform_object
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Nursery, Role
@@ -255,7 +256,7 @@ def receive_delivery(*, body: bytes, object_type: str, now: datetime | None = No
         if delivery.status != WebhookDelivery.Status.PROCESSED:
             from moderation.tasks import process_webhook_delivery
 
-            transaction.on_commit(lambda: process_webhook_delivery.delay(delivery.pk))
+            outbox.enqueue(process_webhook_delivery, delivery.pk)
     return delivery
 
 
@@ -505,7 +506,7 @@ def resolve_item(user, *, item_id: int, action: str, reason: str, version: int |
         if action in (Action.HIDE, Action.DELETE):
             from moderation.tasks import perform_platform_action
 
-            transaction.on_commit(lambda: perform_platform_action.delay(item.pk))
+            outbox.enqueue(perform_platform_action, item.pk)
         if action == Action.ESCALATE:
             recipients = list(users_with_role(item.nursery, Role.SAFEGUARDING_LEAD))
             recipients.append(item.nursery.manager)

@@ -1,11 +1,15 @@
 """Thin Celery tasks: they take ids, call services and are safe to run twice."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
 
 from moderation import platform, services
+from nursery import outbox
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@shared_task(acks_late=True)
 def process_webhook_delivery(delivery_id: int) -> int:
     return services.process_delivery(delivery_id=delivery_id)
 
@@ -14,7 +18,7 @@ def process_webhook_delivery(delivery_id: int) -> int:
 def perform_platform_action(item_id: int, attempt: int = 1) -> None:
     retry_in = platform.perform_platform_action(item_id, attempt=attempt)
     if retry_in is not None:
-        perform_platform_action.apply_async((item_id, attempt + 1), countdown=retry_in)
+        outbox.enqueue_at(timezone.now() + timedelta(seconds=retry_in), perform_platform_action, item_id, attempt + 1)
 
 
 @shared_task(acks_late=True)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from nursery.models import Child, Guardianship, Membership, Notification, Nursery, Room
+from nursery.models import Child, Guardianship, Membership, Notification, Nursery, OutboxMessage, Room
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -145,3 +145,15 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["subject", "recipient__username", "body"]
     list_select_related = ["recipient", "nursery"]
     date_hierarchy = "created_at"
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox, for audit and operations: what is waiting, what ran, and what gave up and why."""
+
+    list_display = ["id", "task_name", "state", "attempts", "created_at", "due_at", "done_at", "key"]
+    list_filter = ["state", "task_name", "created_at"]
+    search_fields = ["task_name", "key", "last_error"]
+    date_hierarchy = "created_at"
+    fields = ["task_name", "args", "kwargs", "key", "state", "attempts", "created_at", "due_at", "locked_until",
+              "done_at", "last_error"]

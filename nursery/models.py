@@ -195,3 +195,45 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OutboxMessage(models.Model):
+    """A side effect that must happen because a transaction committed: a Celery task call, stored first.
+
+    Written in the caller's transaction (so it exists exactly when the change that caused it exists),
+    sent to the broker after commit, and sent again by ``dispatch_outbox`` until a worker has run it.
+    ``nursery/outbox.py`` is the only code that writes these rows; docs/outbox.md explains the states.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to run"
+        DONE = "done", "Done"
+        DEAD = "dead", "Gave up (see the last error)"
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    key = models.CharField(
+        max_length=200, unique=True, null=True, blank=True,
+        help_text="Idempotency key: a second message with the same key is not written.",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(help_text="When the dispatcher may (re)send it if it is still waiting.")
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is running it until then (a lease: a killed worker lets go)."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The dispatcher's query: waiting rows by due time (a partial index stays small as rows finish).
+            models.Index(fields=["due_at"], condition=Q(state="pending"), name="outbox_pending_due"),
+            models.Index(fields=["state", "created_at"], name="outbox_state_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} #{self.pk} ({self.get_state_display()})"

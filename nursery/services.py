@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.models import Child, Guardianship, Membership, Notification, Nursery, Role
 
@@ -18,7 +19,7 @@ def notify(
     nursery: Nursery | None = None,
     url: str = "",
 ) -> list[Notification]:
-    """Tell people something: an in-app notification each, and an email sent by the worker after commit.
+    """Tell people something: an in-app notification each, and an email sent through the outbox after commit.
 
     ``template`` is a plain-text template rendered once per recipient with ``recipient`` in its context.
     """
@@ -35,17 +36,12 @@ def notify(
     ]
     if not notifications:
         return []
+    from nursery.tasks import send_notification_email
+
     with transaction.atomic():
         created = Notification.objects.bulk_create(notifications)
-        ids = [n.pk for n in created]
-
-        def enqueue():
-            from nursery.tasks import send_notification_email
-
-            for pk in ids:
-                send_notification_email.delay(pk)
-
-        transaction.on_commit(enqueue)
+        # The emails are outbox rows in this same transaction: a broker outage delays them, never loses them.
+        outbox.enqueue_many(send_notification_email, [(n.pk,) for n in created])
     return created
 
 

@@ -202,6 +202,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The one place where periodic work is scheduled (copied into django-celery-beat, editable in the admin).
 # Each app's entries sit in its own block; beat runs in UTC, so each says when it runs in words.
 CELERY_BEAT_SCHEDULE = {
+    # --- nursery: the outbox ---
+    # Every minute: send again every side effect still waiting (broker was down, worker was killed).
+    "nursery-dispatch-outbox": {
+        "task": "nursery.tasks.dispatch_outbox", "schedule": crontab(minute="*"),
+    },
+
     # --- consent ---
     # Every day at 07:30 UTC (half past seven or eight in the morning in London): consent requests,
     # reminders, renewals and expiry notices. Safe to run again: what was sent is recorded.
@@ -261,6 +267,15 @@ CELERY_BEAT_SCHEDULE = {
 RETENTION_BATCH_SIZE = int(env("RETENTION_BATCH_SIZE", "200"))
 RETENTION_TIME_BUDGET_SECONDS = int(env("RETENTION_TIME_BUDGET_SECONDS", "300"))
 RETENTION_WEBHOOK_DAYS = int(env("RETENTION_WEBHOOK_DAYS", "30"))
+
+# The outbox (nursery/outbox.py, docs/outbox.md). The lease is how long a row handed to the broker or claimed
+# by a worker is left alone before the dispatcher sends it again: longer than CELERY_TASK_TIME_LIMIT, so a
+# task still running is never started twice, and short enough that a killed worker's work is redone soon.
+OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", "300"))
+OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "10"))  # then "dead", shown in the admin
+OUTBOX_BATCH_SIZE = int(env("OUTBOX_BATCH_SIZE", "500"))  # rows the dispatcher claims per query
+OUTBOX_FAST_PATH_MAX = 100  # more rows than this from one transaction are published by the dispatcher
+OUTBOX_KEEP_DAYS = int(env("OUTBOX_KEEP_DAYS", "30"))  # done rows kept for the admin's audit view
 
 # Meta (Facebook/Instagram) webhooks and Graph API.
 META_APP_SECRET = env("META_APP_SECRET")

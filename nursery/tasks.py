@@ -1,8 +1,22 @@
 from celery import shared_task
 
+from nursery import outbox
 from nursery.services import email_notification
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+@shared_task
 def send_notification_email(notification_id: int) -> bool:
+    """Sent through the outbox (``notify``): a failure is retried by the outbox with backoff."""
     return email_notification(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def run_outbox_message(message_id: int) -> bool:
+    """The broker's copy of an outbox row: runs it unless it is done or another worker holds it."""
+    return outbox.run(message_id)
+
+
+@shared_task(acks_late=True)
+def dispatch_outbox() -> int:
+    """Beat, every minute: send again every outbox row still waiting whose lease ran out."""
+    return outbox.dispatch()

@@ -7,7 +7,7 @@ children's rows locked, and only then call the backend, inside the same transact
 - ``publish(post, channel, *, published_by, url="", now=None) -> Publication`` records that the post
   goes out on the channel and returns the ``Publication`` row (one per post and channel). It must not
   talk to the network inside the transaction: a backend that calls a platform (the Meta Graph API)
-  creates the row, then enqueues its Celery task with ``transaction.on_commit`` and fills in
+  creates the row, then records its Celery task with ``nursery.outbox.enqueue`` and fills in
   ``external_id``/``url`` from that task. If the transaction rolls back, nothing was sent.
 - ``take_down(publication, *, user, now=None) -> None`` removes it. A synchronous backend sets
   ``removed_at``/``removed_by`` at once; a remote one enqueues the deletion after commit and sets them

@@ -14,6 +14,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Nursery, Role
@@ -91,15 +92,10 @@ def publish_policy_version(
             PolicyClause(version=version, number=number, text=clause) for number, clause in enumerate(clauses, 1)
         )
         if effective_on <= local_date(now):
-            nursery_id = nursery.pk
-            transaction.on_commit(lambda: _enqueue_chase(nursery_id))
+            from staff_conduct.tasks import chase_acknowledgements_task
+
+            outbox.enqueue(chase_acknowledgements_task, nursery.pk)
     return version
-
-
-def _enqueue_chase(nursery_id: int) -> None:
-    from staff_conduct.tasks import chase_acknowledgements_task
-
-    chase_acknowledgements_task.delay(nursery_id)
 
 
 def acknowledge_policy(

@@ -76,6 +76,14 @@ def _fast_and_quiet(settings, tmp_path):
     app.conf.task_eager_propagates = True
 
 
+@pytest.fixture
+def drain_outbox():
+    """Play the dispatcher forward until nothing is left waiting (see tests/outbox.py)."""
+    from tests.outbox import drain
+
+    return drain
+
+
 @dataclass
 class World:
     nursery: object

@@ -11,6 +11,7 @@ OUR_APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "reten
 # Models without a history table of their own, and why.
 NO_HISTORY_NEEDED = {
     "nursery.notification": "records a moment; never changes except read/emailed stamps",
+    "nursery.outboxmessage": "is itself the record of a side effect: its state, attempts and last error",
     "posts.postevent": "is itself the append-only audit log of a post's transitions",
     "staff_conduct.confidentialreporter": "a history table would copy the whistleblower's identity",
     "moderation.webhookdelivery": "the raw delivery as received; only its processing stamp changes",

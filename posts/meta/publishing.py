@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.queries import children_lacking_consent
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Role
@@ -120,12 +121,9 @@ def queue_delivery(user, *, post: Post, channel: Channel, now: datetime | None =
 
 
 def _enqueue(delivery_id: int) -> None:
-    def send():
-        from posts.meta.tasks import deliver_to_platform
+    from posts.meta.tasks import deliver_to_platform
 
-        deliver_to_platform.delay(delivery_id)
-
-    transaction.on_commit(send)
+    outbox.enqueue(deliver_to_platform, delivery_id)
 
 
 def _move(delivery: GraphDelivery, to: str) -> None:
@@ -561,8 +559,7 @@ def sweep_due(*, now: datetime | None = None) -> int:
     )
     from posts.meta.tasks import deliver_to_platform
 
-    for delivery_id in due:
-        deliver_to_platform.delay(delivery_id)
+    outbox.enqueue_many(deliver_to_platform, [(delivery_id,) for delivery_id in due])
     return len(due)
 
 
@@ -602,9 +599,10 @@ def call_platform(channel: Channel, call, *, now: datetime | None = None) -> dic
         if error.kind is ErrorKind.TOKEN:
             from posts.meta.tasks import note_refused_token
 
-            # Sent now, not after commit: the ServiceError below rolls the caller's transaction back, and the
-            # channel must still show "reconnect needed". The task needs only rows that are already committed.
-            note_refused_token.delay(channel.connection.pk, error.explain())
+            # Sent now, not through the outbox: the ServiceError below rolls the caller's transaction back (and an
+            # outbox row with it), and the channel must still show "reconnect needed". Best effort is enough:
+            # if the broker is down, the next call with the same dead token is refused and tries again.
+            outbox.send_best_effort(note_refused_token, channel.connection.pk, error.explain())
         raise ServiceError(error.explain()) from None
 
 

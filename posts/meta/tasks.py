@@ -4,8 +4,12 @@ The tasks keep the names they had before the Meta integration became one package
 so messages already queued, and beat entries already stored, still reach them.
 """
 
-from celery import shared_task
+from datetime import timedelta
 
+from celery import shared_task
+from django.utils import timezone
+
+from nursery import outbox
 from posts.meta import publishing
 
 
@@ -14,7 +18,7 @@ def deliver_to_platform(delivery_id: int) -> str:
     outcome = publishing.deliver(delivery_id)
     if outcome.retry_in is not None:
         # The delivery records when it is due too, so the sweep restarts it if this message is lost.
-        deliver_to_platform.apply_async((delivery_id,), countdown=outcome.retry_in)
+        outbox.enqueue_at(timezone.now() + timedelta(seconds=outcome.retry_in), deliver_to_platform, delivery_id)
     return outcome.state
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from consent.models import Scope
 from consent.services import withdraw_consent
 from nursery.errors import ServiceError
-from nursery.models import Notification
+from nursery.models import Notification, OutboxMessage
 from posts.meta import publishing as meta_publishing
 from posts.meta.connections import connect_channel
 from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
@@ -24,12 +24,14 @@ from tests.posts.graph.media import photo_post
 
 
 @pytest.fixture
-def send(django_capture_on_commit_callbacks):
-    """Queue a delivery as the publishing service does, and let the worker run it after commit."""
+def send(django_capture_on_commit_callbacks, drain_outbox):
+    """Queue a delivery as the publishing service does, and let the worker run it after commit (and its
+    retries when the outbox's dispatcher finds them due)."""
 
     def send(user, post, channel):
         with django_capture_on_commit_callbacks(execute=True):
             delivery = queue_delivery(user, post=post, channel=channel)
+        drain_outbox()
         delivery.refresh_from_db()
         return delivery
 
@@ -445,9 +447,9 @@ def test_the_sweep_restarts_due_retries_and_abandoned_deliveries(world, facebook
                                      state=state, **fields)
         for post, (state, fields) in zip(posts, states, strict=True)
     ]
-    with mock.patch("posts.meta.tasks.deliver_to_platform.delay") as delay:
-        assert meta_publishing.sweep_due(now=now) == 2
-    assert sorted(call.args[0] for call in delay.call_args_list) == sorted([deliveries[0].pk, deliveries[2].pk])
+    assert meta_publishing.sweep_due(now=now) == 2
+    restarted = OutboxMessage.objects.filter(task_name="posts.graph_tasks.deliver_to_platform")
+    assert sorted(message.args[0] for message in restarted) == sorted([deliveries[0].pk, deliveries[2].pk])
 
 
 def test_an_unexpected_error_is_retried_then_stops_at_the_cap(graph, world, facebook_page, concert, send, caplog):

@@ -10,12 +10,14 @@ from posts.meta.models import ChannelConnection, ConnectionStatus
 from posts.meta.publishing import MAX_ATTEMPTS
 from posts.models import Channel, Platform
 from tests.moderation.factories import CommentFactory, ItemFactory
+from tests.outbox import drain
 from tests.posts.graph.fake_graph import graph_error, path
 
 
 def decide(world, item, action, capture):
     with capture(execute=True):
         resolve_item(world.dsl, item_id=item.pk, action=action, reason="Names a child")
+    drain()  # the retries, as the outbox's dispatcher sends them when due
     item.refresh_from_db()
     return item
 

@@ -52,14 +52,14 @@ def test_a_refused_deletion_records_nothing_and_says_why(graph, world, published
 def test_an_expired_token_at_takedown_asks_for_reconnection(graph, world, published):
     graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(graph_error(190),
                                                                                          status=400)
-    with mock.patch("posts.meta.tasks.note_refused_token.delay") as note, pytest.raises(
+    with mock.patch("posts.meta.tasks.note_refused_token.apply_async") as note, pytest.raises(
         ServiceError, match="reconnect the channel"
     ):
         take_down_delivery(world.leader, post=published.post, channel=published.channel)
     published.refresh_from_db()
     assert published.state == DeliveryState.PUBLISHED
     # the channel is marked by a task sent at once: the takedown's own transaction rolls back
-    (connection_id, why), _ = note.call_args
+    (connection_id, why), _ = note.call_args.args
     note_refused_token(connection_id, why)
     assert ChannelConnection.objects.get().status == ConnectionStatus.RECONNECT
     with pytest.raises(ServiceError, match="needs reconnecting"):

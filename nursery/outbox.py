@@ -1,0 +1,242 @@
+"""The transactional outbox: every side effect is a row written in the transaction that causes it.
+
+    from nursery import outbox
+    outbox.enqueue(send_notification_email, notification.pk)           # inside the service's atomic block
+
+``enqueue`` stores the task call as an ``OutboxMessage`` in the caller's transaction, so the call exists if
+and only if the change that caused it committed. After commit it tries to hand the row to the broker at once
+(the fast path); a broker error is logged and swallowed, never raised into a request, a service or a sweep.
+``dispatch_outbox`` (beat, every minute) sends again every row still waiting whose lease ran out, so a broker
+outage or a killed worker delays work and never loses it.
+
+The broker carries only the row's id. The worker's ``run_outbox_message`` claims the row with a conditional
+UPDATE (a lease), runs the task in-process and marks the row done; the row's state, not the broker, decides,
+so a message delivered twice runs once. A failure is counted and retried with backoff; after
+``OUTBOX_MAX_ATTEMPTS`` the row is ``dead`` and shows in the admin with its last error. Delivery is at least
+once (a worker killed after the side effect but before marking the row done runs it again when its lease
+runs out), so every task behind the outbox stays idempotent too. docs/outbox.md has the design.
+"""
+
+import logging
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from nursery.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+State = OutboxMessage.State
+
+# The fast path gives up quickly: a request must not hang on a broker that is down; the dispatcher retries.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failures: 1, 2, 4 ... minutes, at most an hour."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def enqueue(task, *args, key: str | None = None, **kwargs) -> OutboxMessage:
+    """Record ``task(*args, **kwargs)`` in the current transaction; it runs once the transaction commits.
+
+    ``key`` makes the call idempotent: if a message with that key was ever written, nothing new is written
+    and that message is returned. Arguments must be JSON (ids, strings, numbers), as for any Celery task.
+    """
+    return _write(task, args, kwargs, key=key, due_at=None)
+
+
+def enqueue_at(due_at: datetime, task, *args, key: str | None = None, **kwargs) -> OutboxMessage:
+    """Like ``enqueue`` but not before ``due_at`` (a retry later): the dispatcher sends it when it is due."""
+    return _write(task, args, kwargs, key=key, due_at=due_at)
+
+
+def enqueue_many(task, calls: Iterable[Sequence], *, now: datetime | None = None) -> list[OutboxMessage]:
+    """Record ``task(*call)`` for each call in one INSERT: for sweeps that decide thousands at once.
+
+    A few are handed to the broker after commit; a large batch is left to one run of the dispatcher, which
+    publishes in batches, so the transaction's after-commit work stays short."""
+    now = now or timezone.now()
+    rows = [
+        OutboxMessage(task_name=task.name, args=list(call), kwargs={}, created_at=now, due_at=now + lease())
+        for call in calls
+    ]
+    if not rows:
+        return []
+    created = OutboxMessage.objects.bulk_create(rows, batch_size=1000)
+    ids = [row.pk for row in created]
+    if len(ids) <= settings.OUTBOX_FAST_PATH_MAX:
+        transaction.on_commit(lambda: send_now(ids), robust=True)
+    else:
+        transaction.on_commit(lambda: _hand_to_dispatcher(ids), robust=True)
+    return created
+
+
+def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None) -> OutboxMessage:
+    now = timezone.now()
+    message = OutboxMessage(
+        task_name=task.name, args=list(args), kwargs=kwargs, key=key, created_at=now,
+        # Sent after commit by the fast path, so the dispatcher leaves it alone for a lease; a later due time
+        # is left to the dispatcher alone.
+        due_at=due_at if due_at is not None else now + lease(),
+    )
+    if key is None:
+        message.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
+                message.save(force_insert=True)
+        except IntegrityError:
+            return OutboxMessage.objects.get(key=key)
+    if due_at is None or due_at <= now:
+        pk = message.pk
+        transaction.on_commit(lambda: send_now([pk]), robust=True)
+    return message
+
+
+def send_now(ids: Sequence[int]) -> int:
+    """Hand these rows to the broker; on the first broker error leave the rest due for the dispatcher.
+
+    Never raises: this runs after commit, in a request or a task whose own work is already saved."""
+    from nursery.tasks import run_outbox_message
+
+    for sent, pk in enumerate(ids):
+        try:
+            run_outbox_message.apply_async((pk,), retry_policy=PUBLISH_RETRY_POLICY)
+        except Exception:  # noqa: BLE001 - kombu OperationalError, redis/socket errors: any of them means "later"
+            logger.warning("Broker unavailable: %d outbox message(s) left for the dispatcher", len(ids) - sent,
+                           exc_info=True)
+            _due_now(ids[sent:])
+            return sent
+    return len(ids)
+
+
+def send_best_effort(task, *args, **kwargs) -> bool:
+    """Publish a task now, outside any transaction's fate, and never raise: for the rare call that must
+    survive its caller's rollback and that repeats itself if lost. Everything else uses ``enqueue``."""
+    try:
+        task.apply_async(args, kwargs, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:  # noqa: BLE001 - best effort by definition
+        logger.warning("Broker unavailable: %s not sent", task.name, exc_info=True)
+        return False
+    return True
+
+
+def _hand_to_dispatcher(ids: Sequence[int]) -> None:
+    _due_now(ids)
+    from nursery.tasks import dispatch_outbox
+
+    try:
+        dispatch_outbox.apply_async(retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:  # noqa: BLE001 - beat runs the dispatcher within a minute anyway
+        logger.warning("Broker unavailable: %d outbox message(s) wait for the next dispatcher run", len(ids),
+                       exc_info=True)
+
+
+def _due_now(ids: Sequence[int]) -> None:
+    try:
+        OutboxMessage.objects.filter(pk__in=list(ids), state=State.PENDING).update(due_at=timezone.now())
+    except Exception:  # noqa: BLE001 - the rows still come due when their lease runs out
+        logger.warning("Could not mark %d outbox message(s) due now", len(ids), exc_info=True)
+
+
+def _waiting(now: datetime):
+    return OutboxMessage.objects.filter(state=State.PENDING, due_at__lte=now).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    )
+
+
+def dispatch(*, now: datetime | None = None, batch_size: int | None = None, time_budget: float = 30.0) -> int:
+    """Send every waiting row that is due, in bounded batches; return how many were handed to the broker.
+
+    Each batch is claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL), so two dispatchers never send
+    the same rows at once, and pushed a lease ahead before it is published. Stops at a broker error, when
+    nothing is left, or after ``time_budget`` seconds (the next run goes on)."""
+    batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
+    started = time.monotonic()
+    given_now = now
+    _bury_the_hopeless(now=given_now or timezone.now())
+    sent = 0
+    while True:
+        now = given_now or timezone.now()
+        with transaction.atomic():
+            ids = list(
+                _waiting(now).select_for_update(skip_locked=True).order_by("due_at", "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            OutboxMessage.objects.filter(pk__in=ids).update(due_at=now + lease())
+        published = send_now(ids)
+        sent += published
+        if published < len(ids) or len(ids) < batch_size or time.monotonic() - started > time_budget:
+            break
+    _purge_done(now=given_now or timezone.now())
+    return sent
+
+
+def _bury_the_hopeless(*, now: datetime) -> None:
+    """A row claimed ``OUTBOX_MAX_ATTEMPTS`` times and never finished (its worker keeps dying) goes dead."""
+    hopeless = _waiting(now).filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS)
+    count = hopeless.update(state=State.DEAD, locked_until=None,
+                            last_error="Started too many times without finishing (the worker was lost each time).")
+    if count:
+        logger.error("%d outbox message(s) are dead after %d attempts", count, settings.OUTBOX_MAX_ATTEMPTS)
+
+
+def _purge_done(*, now: datetime) -> None:
+    """Done rows are kept ``OUTBOX_KEEP_DAYS`` for the admin's audit view, then deleted a batch at a time."""
+    cutoff = now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    old = list(
+        OutboxMessage.objects.filter(state=State.DONE, done_at__lt=cutoff).values_list("pk", flat=True)[:5000]
+    )
+    if old:
+        OutboxMessage.objects.filter(pk__in=old).delete()
+
+
+def run(message_id: int, *, now: datetime | None = None) -> bool:
+    """Run one message in this worker, once: claim it, call its task, mark it done (or count the failure).
+
+    Returns False when there was nothing to do: already done, dead, or running under another worker's lease.
+    """
+    from nursery.celery import app
+
+    now = now or timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, state=State.PENDING)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(locked_until=now + lease(), attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        task = app.tasks[message.task_name]
+        task(*message.args, **message.kwargs)  # in this process: the row, not the broker, is the retry
+    except Exception as exc:  # noqa: BLE001 - every failure is counted and retried, then shown as dead
+        _failed(message, exc)
+        return False
+    OutboxMessage.objects.filter(pk=message_id).update(
+        state=State.DONE, done_at=timezone.now(), locked_until=None, last_error=""
+    )
+    return True
+
+
+def _failed(message: OutboxMessage, exc: Exception) -> None:
+    dead = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    error = "".join(traceback.format_exception(exc))[-4000:]
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=State.DEAD if dead else State.PENDING, locked_until=None,
+        due_at=timezone.now() + backoff(message.attempts), last_error=error,
+    )
+    log = logger.error if dead else logger.warning
+    log("Outbox message %s (%s) failed, attempt %d%s: %s", message.pk, message.task_name, message.attempts,
+        " - giving up" if dead else "", exc)

@@ -1,0 +1,188 @@
+"""The outbox: side effects are rows in the caller's transaction, sent after commit or by the dispatcher."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from consent.models import ConsentDecision, Decision, Scope
+from nursery import outbox
+from nursery.models import Notification, OutboxMessage
+from nursery.services import notify
+from nursery.tasks import run_outbox_message, send_notification_email
+from tests.consent.factories import wordings
+from tests.factories import grant
+
+pytestmark = pytest.mark.django_db
+State = OutboxMessage.State
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Every publish fails as kombu fails when Redis refuses the connection."""
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(run_outbox_message, "apply_async", refuse)
+    return calls
+
+
+def email(world, subject="Escalation"):
+    [notification] = notify([world.dsl], subject, "nursery/email/message.txt", {"message": "x"})
+    return OutboxMessage.objects.get(task_name=send_notification_email.name, args=[notification.pk])
+
+
+def test_it_writes_the_row_in_the_callers_transaction(world):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify([world.dsl], "Never", "nursery/email/message.txt", {"message": "x"})
+        assert OutboxMessage.objects.count() == 1
+        raise RuntimeError("the change is rolled back")
+    assert not OutboxMessage.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_it_sends_only_after_commit(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = email(world)
+        assert not mail.outbox
+    assert len(mail.outbox) == 1
+    message.refresh_from_db()
+    assert message.state == State.DONE and message.attempts == 1 and message.done_at
+
+
+def test_a_parent_withdraws_while_the_broker_is_down_and_the_dispatcher_emails_later(
+    client, world, broker_down, django_capture_on_commit_callbacks, monkeypatch,
+):
+    texts = wordings(world.nursery)
+    grant(world.child, Scope.PUBLIC, guardian=world.parent, wording=texts[Scope.PUBLIC])
+    client.force_login(world.parent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("consent:withdraw", args=[world.child.pk, Scope.PUBLIC]),
+                               {"seen": ConsentDecision.objects.get().pk})
+    assert response.status_code == 302
+    assert ConsentDecision.objects.latest("pk").decision == Decision.WITHDRAWN
+    assert broker_down, "the fast path was tried"
+    assert not mail.outbox
+    waiting = list(OutboxMessage.objects.filter(state=State.PENDING))
+    assert waiting and all(m.due_at <= timezone.now() for m in waiting)
+
+    monkeypatch.undo()  # the broker is back
+    assert outbox.dispatch() == len(waiting)
+    assert world.parent.email in [m.to[0] for m in mail.outbox]
+    assert not OutboxMessage.objects.exclude(state=State.DONE).exists()
+    sent = len(mail.outbox)
+    outbox.dispatch(now=timezone.now() + timedelta(hours=1))
+    assert len(mail.outbox) == sent, "nothing is sent twice"
+
+
+def test_a_message_delivered_twice_runs_once(world):
+    message = email(world)
+    assert outbox.run(message.pk) is True
+    assert outbox.run(message.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_a_message_running_under_another_workers_lease_is_left_alone(world):
+    message = email(world)
+    OutboxMessage.objects.filter(pk=message.pk).update(locked_until=timezone.now() + timedelta(minutes=5))
+    assert outbox.run(message.pk) is False
+    assert not mail.outbox
+    # The worker was killed: once its lease runs out the message runs.
+    assert outbox.run(message.pk, now=timezone.now() + timedelta(minutes=6)) is True
+    assert len(mail.outbox) == 1
+
+
+def test_a_failure_is_counted_retried_with_backoff_then_dead(world, monkeypatch, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    message = email(world)
+
+    def refuse(*args, **kwargs):
+        raise OSError("SMTP server refused")
+
+    monkeypatch.setattr("django.core.mail.send_mail", refuse)
+    assert outbox.run(message.pk) is False
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (State.PENDING, 1)
+    assert "SMTP server refused" in message.last_error
+    assert message.due_at > timezone.now() + timedelta(seconds=50)
+    assert outbox.dispatch() == 0, "not due again before its backoff"
+    assert outbox.run(message.pk) is False
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == (State.DEAD, 2)
+    assert Notification.objects.get().emailed_at is None
+
+
+def test_a_worker_killed_every_time_ends_dead_not_forever(world, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    message = email(world)
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=3, locked_until=timezone.now(),
+                                                       due_at=timezone.now())
+    assert outbox.dispatch(now=timezone.now() + timedelta(seconds=1)) == 0
+    message.refresh_from_db()
+    assert message.state == State.DEAD and "too many times" in message.last_error
+
+
+def test_the_dispatcher_sends_what_is_due_in_bounded_batches(world, broker_down, monkeypatch):
+    notify([world.leader, world.deputy, world.dsl], "Three", "nursery/email/message.txt", {"message": "x"})
+    later = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1)
+    monkeypatch.undo()
+    assert outbox.dispatch(now=later, batch_size=2) == 3  # two batches
+    assert len(mail.outbox) == 3
+    assert outbox.dispatch(now=later) == 0
+
+
+def test_the_dispatcher_stops_at_a_broker_error_and_keeps_the_rest_due(world, broker_down):
+    notify([world.leader, world.deputy], "Two", "nursery/email/message.txt", {"message": "x"})
+    later = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1)
+    assert outbox.dispatch(now=later) == 0
+    assert len(broker_down) == 1, "gave up at the first refusal"
+    assert OutboxMessage.objects.filter(state=State.PENDING, due_at__lte=timezone.now()).count() == 2
+
+
+def test_a_key_writes_one_message_however_often_it_is_enqueued(world):
+    first = outbox.enqueue(send_notification_email, 1, key="chase:1")
+    with transaction.atomic():
+        again = outbox.enqueue(send_notification_email, 1, key="chase:1")
+    assert again.pk == first.pk
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_a_later_due_time_waits_for_the_dispatcher(world):
+    notification = notify([world.dsl], "Later", "nursery/email/message.txt", {"message": "x"})[0]
+    OutboxMessage.objects.all().delete()
+    due = timezone.now() + timedelta(minutes=10)
+    outbox.enqueue_at(due, send_notification_email, notification.pk)
+    assert outbox.dispatch() == 0
+    assert outbox.dispatch(now=due) == 1
+    assert len(mail.outbox) == 1
+
+
+def test_done_rows_are_purged_after_the_keeping_period(world):
+    message = email(world)
+    outbox.run(message.pk)
+    outbox.dispatch(now=timezone.now() + timedelta(days=settings.OUTBOX_KEEP_DAYS - 1))
+    assert OutboxMessage.objects.filter(pk=message.pk).exists()
+    outbox.dispatch(now=timezone.now() + timedelta(days=settings.OUTBOX_KEEP_DAYS + 1))
+    assert not OutboxMessage.objects.filter(pk=message.pk).exists()
+
+
+def test_the_dispatcher_runs_every_minute():
+    entry = settings.CELERY_BEAT_SCHEDULE["nursery-dispatch-outbox"]
+    assert entry["task"] == "nursery.tasks.dispatch_outbox"
+    assert entry["schedule"].minute == set(range(60))
+
+
+def test_the_admin_lists_the_outbox_by_state(world, admin_client):
+    email(world)
+    response = admin_client.get(reverse("admin:nursery_outboxmessage_changelist") + "?state__exact=pending")
+    assert response.status_code == 200
+    assert "nursery.tasks.send_notification_email" in response.content.decode()
+    assert admin_client.get(reverse("admin:nursery_outboxmessage_add")).status_code == 403
