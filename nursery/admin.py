@@ -100,6 +100,18 @@ class ChildAdmin(AuditedAdmin):
     date_hierarchy = "joined_on"
     inlines = [GuardianshipInline]
 
+    def save_model(self, request, obj, form, change):
+        # A leaving date goes through the service, so its follow-up (takedowns, access) is never skipped.
+        stored = Child.objects.filter(pk=obj.pk).values_list("left_on", flat=True).first() if change else None
+        if not change or stored == obj.left_on:
+            return super().save_model(request, obj, form, change)
+        from people.services import mark_child_leaving
+
+        left_on, obj.left_on = obj.left_on, stored
+        super().save_model(request, obj, form, change)
+        mark_child_leaving(request.user, child=obj, left_on=left_on, reason=ADMIN_REASON)
+        obj.refresh_from_db()
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not Guardianship:
             return super().save_formset(request, form, formset, change)

@@ -110,6 +110,10 @@ class Child(models.Model):
     date_of_birth = models.DateField()
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True, help_text="Leave empty while the child is on roll.")
+    left_processed_on = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="The leaving date whose follow-up (takedowns, posts, parents' access) has run.",
+    )
 
     history = history()
     objects = ChildQuerySet.as_manager()

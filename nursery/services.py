@@ -120,10 +120,10 @@ def _reevaluate_consent(user, child: Child, before: dict, reason: str) -> list[s
     return ended
 
 
-def _drop_parent_access_if_last(user, guardian, nursery: Nursery) -> bool:
-    """A parent with no child left on roll at the nursery loses access to it."""
+def drop_parent_access_if_last(guardian, nursery: Nursery, *, on=None) -> bool:
+    """A parent with no child on roll at the nursery (on the day ``on``, today by default) loses access to it."""
     still_a_parent = Guardianship.objects.filter(
-        user=guardian, child__in=Child.objects.on_roll().filter(nursery=nursery)
+        user=guardian, child__in=Child.objects.on_roll(on).filter(nursery=nursery)
     ).exists()
     if still_a_parent:
         return False
@@ -152,7 +152,7 @@ def remove_guardian(user, *, guardianship: Guardianship, reason: str) -> list[st
         deleted, _ = Guardianship.objects.filter(pk=guardianship.pk).delete()
         if not deleted:
             raise ServiceError("This parent or carer was already removed.")
-        _drop_parent_access_if_last(user, guardian, child.nursery)
+        drop_parent_access_if_last(guardian, child.nursery)
         return _reevaluate_consent(user, child, before, why)
 
 

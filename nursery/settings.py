@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "staff_conduct",
     "inspection",
     "retention",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +215,13 @@ CELERY_BEAT_SCHEDULE = {
     "consent-requests-and-renewals": {
         "task": "consent.tasks.send_consent_requests",
         "schedule": crontab(hour=7, minute=30),
+    },
+
+    # --- people ---
+    # Every hour at five past: leavers whose leaving day has come (London) are retired within the hour
+    # after midnight whatever the clocks; a date marked as today or past is acted on at once anyway.
+    "people-retire-leavers": {
+        "task": "people.tasks.retire_leavers", "schedule": crontab(minute=5),
     },
 
     # --- posts ---

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("staff_conduct.urls")),
     path("", include("retention.urls")),
     path("", include("inspection.urls")),
+    path("", include("people.urls")),
 ]

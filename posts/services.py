@@ -489,10 +489,11 @@ def confirm_takedown(user, *, takedown: Takedown, note: str = "", now: datetime 
 
 
 def handle_consent_withdrawal(
-    *, child_id: int, scope: str, now: datetime | None = None, published_only: bool = False,
+    *, child_id: int, scope: str, now: datetime | None = None, published_only: bool = False, left: bool = False,
 ) -> dict[str, int]:
     """Stop every unpublished post picturing the child in the scope, and open takedowns on published ones.
 
+    ``left``: consent ended because the child left the nursery (the notes and takedowns say so).
     Safe to run twice: a post already sent back carries the note, and an open takedown is not reopened.
     """
     now = now or timezone.now()
@@ -501,19 +502,29 @@ def handle_consent_withdrawal(
     stopped = opened = 0
     if not published_only:
         for post_id in pictured.filter(status__in=workflow.UNPUBLISHED).values_list("pk", flat=True):
-            stopped += _send_back_for_consent(post_id, child, scope, now)
+            stopped += _send_back_for_consent(post_id, child, scope, now, left)
     for post_id in pictured.filter(status=S.PUBLISHED).values_list("pk", flat=True):
-        opened += _open_takedown(post_id, child, scope, now)
+        opened += _open_takedown(post_id, child, scope, now, left)
     return {"sent_back": stopped, "takedowns": opened}
 
 
-def _send_back_for_consent(post_id: int, child: Child, scope: str, now: datetime) -> int:
-    note = (
-        f"{child.full_name}'s {SCOPE_WORDS[scope]} photo consent was withdrawn on {_when(now)}. Remove "
-        f"{child.first_name}'s photo or choose only channels that {child.first_name}'s consent covers, "
-        "then submit again."
-    )
-    with transaction.atomic(), acting_as(None, "Photo consent withdrawn"):
+def _left_words(child: Child) -> str:
+    return f"{child.full_name} left the nursery on {child.left_on:%-d %B %Y}"
+
+
+def _send_back_for_consent(post_id: int, child: Child, scope: str, now: datetime, left: bool = False) -> int:
+    if left:
+        note = (
+            f"{_left_words(child)}, so {child.first_name}'s photos are no longer shared. Remove "
+            f"{child.first_name}'s photo, then submit again."
+        )
+    else:
+        note = (
+            f"{child.full_name}'s {SCOPE_WORDS[scope]} photo consent was withdrawn on {_when(now)}. Remove "
+            f"{child.first_name}'s photo or choose only channels that {child.first_name}'s consent covers, "
+            "then submit again."
+        )
+    with transaction.atomic(), acting_as(None, "Child left the nursery" if left else "Photo consent withdrawn"):
         post = Post.objects.select_for_update(of=("self",)).select_related("nursery", "author").get(pk=post_id)
         if post.status not in workflow.UNPUBLISHED or post.consent_note == note:
             return 0
@@ -524,12 +535,12 @@ def _send_back_for_consent(post_id: int, child: Child, scope: str, now: datetime
         post.save()
         _log(post, Action.RETURNED_TO_DRAFT, before, None, now, note)
         told = [post.author] + (_leadership(post.nursery) if before != S.DRAFT else [])
-        _tell(told, "A post was sent back to draft: consent withdrawn", post, note)
+        _tell(told, f"A post was sent back to draft: {'child left' if left else 'consent withdrawn'}", post, note)
     return 1
 
 
-def _open_takedown(post_id: int, child: Child, scope: str, now: datetime) -> int:
-    with transaction.atomic(), acting_as(None, "Photo consent withdrawn"):
+def _open_takedown(post_id: int, child: Child, scope: str, now: datetime, left: bool = False) -> int:
+    with transaction.atomic(), acting_as(None, "Child left the nursery" if left else "Photo consent withdrawn"):
         post = Post.objects.select_for_update(of=("self",)).select_related("nursery").get(pk=post_id)
         live = post.publications.filter(removed_at__isnull=True, channel__audience=scope).select_related("channel")
         channels = ", ".join(p.channel.name for p in live)
@@ -538,16 +549,16 @@ def _open_takedown(post_id: int, child: Child, scope: str, now: datetime) -> int
         if post.takedowns.filter(child=child, scope=scope, confirmed_at__isnull=True).exists():
             return 0
         deadline = now + timedelta(hours=post.nursery.takedown_deadline_hours)
-        reason = (
-            f"{child.full_name}'s {SCOPE_WORDS[scope]} photo consent was withdrawn on {_when(now)}; "
-            f"the post is still on {channels}."
+        cause = _left_words(child) if left else (
+            f"{child.full_name}'s {SCOPE_WORDS[scope]} photo consent was withdrawn on {_when(now)}"
         )
+        reason = f"{cause}; the post is still on {channels}."
         takedown = Takedown.objects.create(
             nursery=post.nursery, post=post, child=child, scope=scope, reason=reason, opened_at=now,
             deadline=deadline, next_escalation_at=deadline,
         )
         _log(post, Action.TAKEDOWN_OPENED, post.status, None, now, f"{reason} Remove it by {_when(deadline)}.")
-        _tell(_leadership(post.nursery), "Take a post down: consent withdrawn", post,
+        _tell(_leadership(post.nursery), f"Take a post down: {'child left' if left else 'consent withdrawn'}", post,
               f"{reason} Remove it from {channels} by {_when(deadline)} and confirm here.",
               url=reverse("posts:takedown", args=[takedown.pk]))
     return 1
@@ -558,7 +569,7 @@ def _open_takedown(post_id: int, child: Child, scope: str, now: datetime) -> int
 
 def open_missed_takedowns(*, now: datetime | None = None) -> int:
     """Safety net for the withdrawal seam: any live publication picturing a child whose consent in the
-    channel's scope is withdrawn gets its takedown, even if the follow-up of the withdrawal failed."""
+    channel's scope is withdrawn, or who has left, gets its takedown, even if the follow-up failed."""
     now = now or timezone.now()
     live = Publication.objects.filter(removed_at__isnull=True, post__status=S.PUBLISHED)
     pairs = set(
@@ -568,10 +579,17 @@ def open_missed_takedowns(*, now: datetime | None = None) -> int:
     if not pairs:
         return 0
     states = consent_states({child for child, _ in pairs}, {scope for _, scope in pairs}, now=now)
+    # Leavers too: the day after their leaving date nobody has to remember them, this finds them.
+    left = set(
+        Child.objects.filter(pk__in={child for child, _ in pairs}, left_on__lte=timezone.localdate(now))
+        .values_list("pk", flat=True)
+    )
     return sum(
-        handle_consent_withdrawal(child_id=child, scope=scope, now=now, published_only=True)["takedowns"]
+        handle_consent_withdrawal(
+            child_id=child, scope=scope, now=now, published_only=True, left=child in left,
+        )["takedowns"]
         for child, scope in sorted(pairs)
-        if states[(child, scope)].state == State.WITHDRAWN
+        if states[(child, scope)].state == State.WITHDRAWN or child in left
     )
 
 

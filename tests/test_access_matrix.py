@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access import ACTORS, Access
 
-APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "inspection", "retention"]
+APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "inspection", "retention", "people"]
 # The admin is for superusers only (nursery/admin_site.py, tested over every model in tests/test_admin.py);
 # the matrix checks its index only.
 DELEGATED_NAMESPACES = {"admin"}
