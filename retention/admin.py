@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
-from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule
+from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule, SubjectAccessRequest
 
 
 @admin.register(RetentionSchedule)
@@ -39,3 +39,11 @@ class RetentionCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["run", "nursery", "kind", "count", "files"]
     list_filter = ["kind", "nursery"]
     list_select_related = ["run", "nursery"]
+
+
+@admin.register(SubjectAccessRequest)
+class SubjectAccessRequestAdmin(ReadOnlyAdminMixin, AuditedAdmin):
+    list_display = ["__str__", "nursery", "subject", "received_on", "status", "downloads"]
+    list_filter = ["nursery", "status"]
+    list_select_related = ["nursery", "subject"]
+    exclude = ["file"]  # downloaded only through the app, where each download is recorded

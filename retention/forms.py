@@ -7,7 +7,7 @@ from staff_conduct.models import Incident
 
 PERIOD_FIELDS = [
     "notifications_days", "photos_after_leaving_days", "photos_after_takedown_days", "consent_years",
-    "comments_months", "concerns_years", "safeguarding_years", "incidents_years",
+    "comments_months", "concerns_years", "safeguarding_years", "incidents_years", "access_exports_days",
 ]
 
 
@@ -38,9 +38,7 @@ class HoldForm(forms.Form):
     def __init__(self, *args, nursery, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["child"].queryset = Child.objects.filter(nursery=nursery).order_by("first_name", "last_name")
-        self.fields["person"].queryset = (
-            get_user_model().objects.filter(memberships__nursery=nursery).distinct().order_by("first_name", "last_name")
-        )
+        self.fields["person"].queryset = _members(nursery)
         self.fields["person"].label_from_instance = lambda u: u.get_full_name() or u.username
         # Never an incident about the leader themselves: they may not see those.
         incidents = Incident.objects.filter(nursery=nursery).exclude(subject=user)
@@ -58,3 +56,21 @@ class HoldForm(forms.Form):
 
 class ReleaseForm(forms.Form):
     release_reason = forms.CharField(label="Why the hold is no longer needed", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _members(nursery):
+    return get_user_model().objects.filter(memberships__nursery=nursery).distinct().order_by("first_name", "last_name")
+
+
+class SubjectAccessForm(forms.Form):
+    subject = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Whose data",
+                                     help_text="A parent or carer, or a member of staff, of this nursery.")
+    received_on = forms.DateField(label="Request received on", widget=forms.DateInput(attrs={"type": "date"}),
+                                  help_text="The one-month deadline runs from this day.")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text="How the request came in, and how you checked who they are.")
+
+    def __init__(self, *args, nursery, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = _members(nursery)
+        self.fields["subject"].label_from_instance = lambda u: u.get_full_name() or u.username

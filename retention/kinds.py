@@ -17,6 +17,7 @@ from consent.models import ConsentDecision, ConsentRequest
 from moderation.models import Action, Comment, Concern, ItemStatus, ModerationItem, WebhookDelivery
 from nursery.models import Notification, Nursery
 from posts.models import PostImage, Takedown
+from retention.models import SubjectAccessRequest
 from staff_conduct.models import (
     ConfidentialReporter,
     Evidence,
@@ -68,6 +69,8 @@ class Kind:
     parts: tuple[Part, ...] = ()
     # Models whose history rows copy a removed row or its cascade, and the lookup to the removed row's pk.
     histories: tuple[tuple[type[Model], str], ...] = ()
+    # When set, a due row is kept with these values (its files removed) instead of deleted.
+    clears: tuple[tuple[str, object], ...] = ()
     # Swept once per nursery, and/or once for the records that belong to no nursery.
     nursery_pass: bool = True
     deployment_pass: bool = False
@@ -201,6 +204,14 @@ class IncidentKind(Kind):
         return rows
 
 
+class AccessExportKind(Kind):
+    def candidates(self, nursery, now, period, holds):
+        rows = SubjectAccessRequest.objects.filter(
+            nursery=nursery, status=SubjectAccessRequest.Status.READY, built_at__lte=self.since(now, period)
+        )
+        return _without(rows, holds.people, "subject_id")
+
+
 PHOTO_FILES = ("image", "thumbnail")
 NOTIFICATIONS = NotificationKind(
     "notifications", "In-app notifications", Notification, "notifications_days", "days", "sent",
@@ -258,9 +269,15 @@ INCIDENTS = IncidentKind(
                (IncidentEscalation, "incident_id")),
 )
 
+ACCESS_EXPORTS = AccessExportKind(
+    "access_exports", "Subject access ZIP files (the request is kept)", SubjectAccessRequest,
+    "access_exports_days", "days", "the ZIP was built", file_fields=("file",),
+    clears=(("file", ""), ("status", SubjectAccessRequest.Status.EXPIRED)),
+)
+
 # In the order a run sweeps them.
 KINDS: tuple[Kind, ...] = (
     NOTIFICATIONS, WEBHOOK_DELIVERIES, PHOTOS_AFTER_LEAVING, PHOTOS_AFTER_TAKEDOWN, CONSENT_DECISIONS,
-    CONSENT_REQUESTS, COMMENTS, CONCERNS, SAFEGUARDING_COMMENTS, SAFEGUARDING_CONCERNS, INCIDENTS,
+    CONSENT_REQUESTS, COMMENTS, CONCERNS, SAFEGUARDING_COMMENTS, SAFEGUARDING_CONCERNS, INCIDENTS, ACCESS_EXPORTS,
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

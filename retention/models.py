@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from nursery.audit import history
 from nursery.models import Child, Nursery
+from staff_conduct.models import PrivateStorage
 
 
 def period(default: int, minimum: int, maximum: int, help_text: str):
@@ -39,6 +40,7 @@ class RetentionSchedule(models.Model):
         25, 6, 25, "Comments and concerns escalated as a safeguarding concern, from resolution.",
     )
     incidents_years = period(6, 1, 10, "Staff conduct incidents with their notes and evidence, from closing.")
+    access_exports_days = period(30, 7, 90, "Subject access ZIP files, from when built (the request stays).")
 
     history = history()
 
@@ -133,3 +135,59 @@ class RetentionCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.count}"
+
+
+def export_path(instance, filename: str) -> str:
+    import uuid
+
+    return f"subject-access/{instance.nursery_id}/{uuid.uuid4().hex}.zip"
+
+
+class SubjectAccessRequest(models.Model):
+    """A person's request for the personal data held about them, and the ZIP that answers it.
+
+    The ZIP lives in private storage (no URL), is downloaded only by leadership, and its file is removed
+    by the retention run once ``RetentionSchedule.access_exports_days`` have passed; the row stays as the
+    record that the request was answered, and when.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be built"
+        BUILDING = "building", "Being built"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Delivered; the file has been removed"
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.PROTECT, related_name="subject_access_requests")
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField(help_text="The day the request reached the nursery: the one-month clock starts.")
+    notes = models.TextField(blank=True, help_text="How the request came in and how the person's identity was checked.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to=export_path, storage=PrivateStorage(), blank=True, max_length=300)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    last_downloaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = history()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["nursery", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Subject access request #{self.pk}"
+
+    @property
+    def due_on(self):
+        from retention.kinds import months_before
+
+        # One calendar month (UK GDPR art. 12(3)): the same day next month, or its last day.
+        return months_before(self.received_on, -1)

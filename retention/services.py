@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from nursery.audit import acting_as
@@ -23,7 +24,7 @@ from nursery.ledger import retention_removal
 from nursery.models import Nursery, Role
 from nursery.permissions import require_role
 from retention.kinds import KINDS, Holds, Kind
-from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule
+from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule, SubjectAccessRequest
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,11 @@ def _remove(kind: Kind, rows: list) -> int:
     """
     pks = [row.pk for row in rows]
     stored = _files(rows, kind.file_fields)
+    if kind.clears:
+        kind.model._default_manager.filter(pk__in=pks).update(**dict(kind.clears))
+        for storage, name in stored:
+            storage.delete(name)
+        return len(stored)
     with acting_as(None, REMOVAL_REASON), retention_removal(f"{REMOVAL_REASON}: {kind.name}"):
         for part in kind.parts:
             part_rows = part.model._default_manager.filter(**{f"{part.lookup}__in": pks})
@@ -196,3 +202,86 @@ def update_schedule(user, *, nursery: Nursery, values: dict) -> RetentionSchedul
         schedule.full_clean()
         schedule.save()
     return schedule
+
+
+# --- subject access --------------------------------------------------------------------------------
+
+
+def request_subject_access(user, *, nursery: Nursery, subject, received_on, notes: str = "",
+                           now: datetime | None = None) -> SubjectAccessRequest:
+    """Record a person's request and have the worker build their ZIP (after commit)."""
+    require_role(user, nursery, Role.LEADERSHIP)
+    if not subject.memberships.filter(nursery=nursery).exists():
+        raise ValidationError("That person is not part of this nursery.")
+    with transaction.atomic(), acting_as(user, "Recorded a subject access request"):
+        sar = SubjectAccessRequest.objects.create(
+            nursery=nursery, subject=subject, received_on=received_on, notes=notes.strip(),
+            requested_by=user, requested_at=now or timezone.now(),
+        )
+        _enqueue_build(sar.pk)
+    return sar
+
+
+def retry_subject_access(user, *, sar: SubjectAccessRequest) -> SubjectAccessRequest:
+    require_role(user, sar.nursery, Role.LEADERSHIP)
+    with transaction.atomic(), acting_as(user, "Asked to build the subject access export again"):
+        if not SubjectAccessRequest.objects.filter(pk=sar.pk, status=SubjectAccessRequest.Status.FAILED).update(
+            status=SubjectAccessRequest.Status.QUEUED, error=""
+        ):
+            raise ValidationError("Only a failed export can be built again.")
+        _enqueue_build(sar.pk)
+    sar.refresh_from_db()
+    return sar
+
+
+def _enqueue_build(pk: int) -> None:
+    def enqueue():
+        from retention.tasks import build_subject_access_export_task
+
+        build_subject_access_export_task.delay(pk)
+
+    transaction.on_commit(enqueue)
+
+
+def build_subject_access_export(*, request_id: int, now: datetime | None = None) -> SubjectAccessRequest:
+    """Build the ZIP once, however often the task runs; a failure is recorded and the requester told.
+
+    The row stays locked while the ZIP is built, so a second delivery of the task waits, then finds it
+    ready and does nothing.
+    """
+    from nursery.services import notify
+    from retention.subject_access import build_zip
+
+    now = now or timezone.now()
+    Status = SubjectAccessRequest.Status
+    with transaction.atomic():
+        sar = SubjectAccessRequest.objects.select_for_update().select_related("nursery", "subject").get(pk=request_id)
+        if sar.status not in (Status.QUEUED, Status.BUILDING):
+            return sar
+        try:
+            upload = build_zip(nursery=sar.nursery, subject=sar.subject, received_on=sar.received_on, built_at=now)
+        except Exception as exc:  # noqa: BLE001 - recorded on the request and shown to leadership
+            log.exception("Subject access export %s failed", sar.pk)
+            sar.status, sar.error = Status.FAILED, f"{exc.__class__.__name__}: {exc}"[:1000]
+        else:
+            sar.file.save("export.zip", upload, save=False)
+            sar.size, sar.sha256 = sar.file.size, upload.sha256
+            sar.status, sar.built_at = Status.READY, now
+        with acting_as(None, "Built the subject access export" if sar.status == Status.READY else "Export failed"):
+            sar.save()
+        failed = sar.status == Status.FAILED
+        notify([sar.requested_by], f"Subject access export #{sar.pk} {'failed' if failed else 'ready'}",
+               "retention/email/export_ready.txt",
+               {"request": sar, "failed": failed, "days": schedule_for(sar.nursery).access_exports_days,
+                "subject_name": sar.subject.get_full_name() or sar.subject.username},
+               nursery=sar.nursery, url=reverse("retention:access"))
+    return sar
+
+
+def record_download(user, *, sar: SubjectAccessRequest, now: datetime | None = None) -> None:
+    require_role(user, sar.nursery, Role.LEADERSHIP)
+    with transaction.atomic(), acting_as(user, "Downloaded the subject access export"):
+        sar = SubjectAccessRequest.objects.select_for_update().get(pk=sar.pk)
+        sar.downloads += 1
+        sar.last_downloaded_at, sar.last_downloaded_by = now or timezone.now(), user
+        sar.save()

@@ -9,3 +9,10 @@ from retention.services import run_retention
              time_limit=settings.RETENTION_TIME_BUDGET_SECONDS + 180)
 def run_retention_task() -> int:
     return run_retention().pk
+
+
+@shared_task(acks_late=True)
+def build_subject_access_export_task(request_id: int) -> int:
+    from retention.services import build_subject_access_export
+
+    return build_subject_access_export(request_id=request_id).pk

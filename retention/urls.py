@@ -9,4 +9,7 @@ urlpatterns = [
     path("retention/schedule/", views.schedule, name="schedule"),
     path("retention/holds/new/", views.hold_new, name="hold_new"),
     path("retention/holds/<int:pk>/release/", views.hold_release, name="hold_release"),
+    path("retention/access/", views.access, name="access"),
+    path("retention/access/<int:pk>/download/", views.access_download, name="access_download"),
+    path("retention/access/<int:pk>/retry/", views.access_retry, name="access_retry"),
 ]

@@ -1,5 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -7,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from nursery.models import Role
 from nursery.permissions import get_object_for_user, role_required
 from retention import forms, queries, services
-from retention.models import LegalHold
+from retention.models import LegalHold, SubjectAccessRequest
 
 LEADERSHIP = Role.LEADERSHIP
 
@@ -75,3 +77,59 @@ def hold_release(request, pk):
     else:
         messages.success(request, f"{hold} released.")
     return redirect("retention:overview")
+
+
+# --- subject access --------------------------------------------------------------------------------
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET", "POST"])
+def access(request):
+    nursery = request.nursery
+    form = forms.SubjectAccessForm(request.POST or None, nursery=nursery,
+                                   initial={"received_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sar = services.request_subject_access(request.user, nursery=nursery, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{sar} recorded: the export is being built, and you will be told when it "
+                                      "is ready.")
+            return redirect("retention:access")
+    requests = SubjectAccessRequest.objects.filter(nursery=nursery).select_related(
+        "subject", "requested_by", "last_downloaded_by"
+    )
+    page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    return render(request, "retention/access.html", {"form": form, "page": page},
+                  status=400 if form.errors else 200)
+
+
+def _access_request(request, pk) -> SubjectAccessRequest:
+    return get_object_for_user(request.user, SubjectAccessRequest.objects.select_related("nursery"), pk=pk)
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET"])
+def access_download(request, pk):
+    sar = _access_request(request, pk)
+    if sar.status != SubjectAccessRequest.Status.READY or not sar.file:
+        raise Http404
+    services.record_download(request.user, sar=sar)
+    response = FileResponse(sar.file.open("rb"), content_type="application/zip", as_attachment=True,
+                            filename=f"subject-access-{sar.pk}.zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(LEADERSHIP)
+@require_POST
+def access_retry(request, pk):
+    sar = _access_request(request, pk)
+    try:
+        services.retry_subject_access(request.user, sar=sar)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{sar} is being built again.")
+    return redirect("retention:access")

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from retention.forms import PERIOD_FIELDS
 from retention.models import LegalHold, RetentionSchedule
 from retention.services import run_retention
 from tests.retention.factories import leaver, notification, photo
@@ -38,9 +39,7 @@ def test_the_page_costs_the_same_queries_at_5_and_50_records(client, world, djan
 
 def test_a_leader_changes_the_schedule_within_its_limits(client, world):
     client.force_login(world.leader)
-    data = {f: getattr(RetentionSchedule(), f) for f in [
-        "notifications_days", "photos_after_leaving_days", "photos_after_takedown_days", "consent_years",
-        "comments_months", "concerns_years", "safeguarding_years", "incidents_years"]}
+    data = {f: getattr(RetentionSchedule(), f) for f in PERIOD_FIELDS}
     response = client.post(reverse("retention:schedule"), {**data, "consent_years": 40})
     assert response.status_code == 400
     assert not RetentionSchedule.objects.exists()
