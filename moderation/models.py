@@ -325,6 +325,11 @@ class ModerationItem(models.Model):
         indexes = [
             models.Index(fields=["nursery", "status", "priority", "opened_at"]),
             models.Index(fields=["status", "opened_at"]),
+            # The queue's two orders, so a page is read from the index instead of sorting every item.
+            models.Index(fields=["nursery", "-priority", "opened_at", "id"], name="moderation_open_queue",
+                         condition=Q(status__in=["pending", "claimed", "reopened"])),
+            models.Index(fields=["nursery", "-resolved_at", "-id"], name="moderation_resolved",
+                         condition=Q(status="resolved")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -56,8 +56,12 @@ def items_for_page(nursery: Nursery):
 
 
 def queue(nursery: Nursery, filters: QueueFilters, *, lane: str):
-    """``lane`` "review": concerns and flagged comments; "acknowledge": clean comments to clear in bulk."""
-    items = items_for_page(nursery)
+    """The order of one lane, on the items table alone (``nursery.paging.page_by_ids`` then loads a page
+    with ``items_for_page``): ``lane`` "review": concerns and flagged comments; "acknowledge": clean comments
+    to clear in bulk. The open lanes are read in the order of the ``moderation_open_queue`` index, resolved
+    items in that of ``moderation_resolved``.
+    """
+    items = ModerationItem.objects.filter(nursery=nursery)
     items = items.filter(priority=Priority.ACKNOWLEDGE) if lane == "acknowledge" else items.exclude(
         priority=Priority.ACKNOWLEDGE)
     statuses = OPEN_STATUSES if filters.status == "open" else [filters.status]

@@ -19,6 +19,7 @@ from moderation.models import Concern, ModerationItem, ScreeningRule
 from moderation.platform import MAX_BODY_BYTES, SIGNATURE_HEADER, BadDelivery, parse_body, signature_is_valid
 from nursery.errors import ServiceError
 from nursery.models import Role
+from nursery.paging import page_by_ids
 from nursery.permissions import get_object_for_user, has_role, is_staff_member, require_role, role_required
 from posts.models import Channel
 
@@ -49,10 +50,11 @@ def queue(request):
     nursery = request.nursery
     channels = list(Channel.objects.filter(nursery=nursery).order_by("name"))
     filters = queries.QueueFilters.from_request(request.GET, {c.pk for c in channels})
-    review = Paginator(queries.queue(nursery, filters, lane="review"), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    acknowledge = Paginator(queries.queue(nursery, filters, lane="acknowledge"), ACKNOWLEDGE_PAGE_SIZE).get_page(
-        request.GET.get("ack_page"))
+    rows = queries.items_for_page(nursery)
+    review = page_by_ids(queries.queue(nursery, filters, lane="review"), rows, per_page=QUEUE_PAGE_SIZE,
+                         number=request.GET.get("page"))
+    acknowledge = page_by_ids(queries.queue(nursery, filters, lane="acknowledge"), rows,
+                              per_page=ACKNOWLEDGE_PAGE_SIZE, number=request.GET.get("ack_page"))
     return render(request, "moderation/queue.html", {
         "review": review, "acknowledge": acknowledge, "filters": filters, "channels": channels,
         "status_filters": queries.STATUS_FILTERS, "category_filters": queries.CATEGORY_FILTERS,

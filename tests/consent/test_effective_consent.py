@@ -156,7 +156,7 @@ def test_consent_states_needs_the_same_few_queries_for_5_and_500_children(world,
     children = ChildFactory.create_batch(count, nursery=world.nursery, room=world.child.room)
     for child in children[::2]:
         grant(child, Scope.CLOSED, Scope.PUBLIC)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         states = consent_states([c.pk for c in children], now=NOW)
     assert len(states) == 2 * count
     assert sum(s.effective for s in states.values()) == 2 * len(children[::2])

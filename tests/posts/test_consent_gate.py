@@ -107,3 +107,17 @@ def test_a_photo_where_no_child_can_be_identified_needs_no_consent(world, make_p
     post = services.approve_post(world.leader, post=post, version=post.version)
     [publication] = services.publish_post(world.leader, post=post)
     assert publication.channel == public_channel
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_the_gate_costs_the_same_queries_however_many_children_are_pictured(
+    count, world, make_post, closed_channel, public_channel, django_assert_num_queries
+):
+    children = ChildFactory.create_batch(count, nursery=world.nursery, room=world.child.room)
+    for child in children[::2]:
+        grant(child, Scope.CLOSED)
+    post = make_post(channels=[closed_channel, public_channel], children=children)
+    # the pictured children, the channels, then consent_states: children, wordings, latest decisions
+    with django_assert_num_queries(5):
+        problems = consent_problems(post)
+    assert len(problems) == count + len(children[1::2])
