@@ -191,6 +191,31 @@ def _state_of(child, scope, decisions, wording, now, today) -> ConsentState:
     return state(State.GRANTED, expires_at)
 
 
+def consent_state_at(
+    child: Child, scope: str, ledger: Iterable[ConsentDecision], wordings: Iterable[ConsentWording],
+    responsible: set[int], moment: datetime,
+) -> ConsentState:
+    """The state (child, scope) had at ``moment``, by the same rule, from a ledger already loaded (reports).
+
+    ``ledger`` is the child's decisions in ``scope`` (any order), ``wordings`` the nursery's wordings of
+    ``scope``, ``responsible`` the ids of the guardians holding parental responsibility (today's: changes
+    to guardianships are not dated). Only what was on record by then counts: a paper form entered
+    afterwards did not exist yet, and the wording in force is the newest published by then.
+    """
+    latest: dict[int, ConsentDecision] = {}
+    for d in ledger:
+        if d.decided_at <= moment:
+            seen = latest.get(d.guardian_id)
+            if seen is None or (d.decided_at, d.pk) > (seen.decided_at, seen.pk):
+                latest[d.guardian_id] = d
+    current = [d for guardian, d in latest.items() if guardian in responsible]
+    former = [d for guardian, d in latest.items() if guardian not in responsible and d.decision == Decision.WITHDRAWN]
+    decisions = sorted([*current, *standing_withdrawals(former, current)], key=lambda d: (d.decided_at, d.pk),
+                       reverse=True)
+    wording = max((w for w in wordings if w.published_at <= moment), key=lambda w: w.version, default=None)
+    return _state_of(child, scope, decisions, wording, moment, timezone.localdate(moment))
+
+
 def consent_state(child: Child | int, scope: str, *, now: datetime | None = None) -> ConsentState:
     child_id = child if isinstance(child, int) else child.pk
     return consent_states([child_id], [scope], now=now)[(child_id, scope)]

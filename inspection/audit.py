@@ -22,6 +22,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from consent.models import ConsentDecision, ConsentRequest, ConsentWording
+from inspection.models import InspectionPack, PackDownload
 from moderation.models import Comment, Concern, ModerationItem, ScreeningRule
 from nursery.crypto import EncryptedTextField
 from nursery.models import Child, Guardianship, Membership, Nursery, Room
@@ -169,6 +170,8 @@ SOURCES: list[AuditSource] = [
     AuditSource(InvestigationNote, "incident__nursery_id", restrict=_not_about_me("incident_id")),
     AuditSource(Evidence, "incident__nursery_id", restrict=_not_about_me("incident_id"), who=_evidence_uploaders),
     AuditSource(IncidentEscalation, "incident__nursery_id", restrict=_not_about_me("incident_id")),
+    AuditSource(InspectionPack, "nursery_id"),
+    AuditSource(PackDownload, "pack__nursery_id"),
 ]
 
 

@@ -269,6 +269,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.run_retention_task",
         "schedule": crontab(hour=2, minute=30),
     },
+
+    # --- inspection ---
+    # Every 10 minutes: build packs whose task was lost, and delete the files of packs whose link expired.
+    "inspection-sweep-packs": {
+        "task": "inspection.tasks.sweep_inspection_packs", "schedule": crontab(minute="*/10"),
+    },
 }
 
 # Retention: batch size and time budget of the nightly run; how long raw webhook deliveries are kept.
@@ -284,6 +290,9 @@ OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "10"))  # then "dead", show
 OUTBOX_BATCH_SIZE = int(env("OUTBOX_BATCH_SIZE", "500"))  # rows the dispatcher claims per query
 OUTBOX_FAST_PATH_MAX = 100  # more rows than this from one transaction are published by the dispatcher
 OUTBOX_KEEP_DAYS = int(env("OUTBOX_KEEP_DAYS", "30"))  # done rows kept for the admin's audit view
+
+# Inspection packs: how long the download link of a built pack works before its file is deleted.
+INSPECTION_PACK_LINK_HOURS = int(env("INSPECTION_PACK_LINK_HOURS", "72"))
 
 # Meta (Facebook/Instagram) webhooks and Graph API.
 META_APP_SECRET = env("META_APP_SECRET")
