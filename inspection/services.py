@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from inspection.audit import Period
 from inspection.models import InspectionPack, PackDownload, PackStatus
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Nursery
@@ -21,7 +22,8 @@ from nursery.services import notify
 
 logger = logging.getLogger(__name__)
 
-# A worker that died mid-build lets go of the pack after this long, and the next run builds it again.
+# A worker that died mid-build lets go of the pack after this long, and the next sweep builds it again:
+# longer than the build task's hard time limit (inspection.tasks), so a build still running is never doubled.
 BUILD_LEASE = timedelta(minutes=15)
 LONGEST_PERIOD_DAYS = 6 * 366
 
@@ -49,17 +51,11 @@ def request_pack(user, *, nursery: Nursery, period: Period, now: datetime | None
         pack = InspectionPack.objects.create(
             nursery=nursery, requested_by=user, requested_at=now, period_start=period.start, period_end=period.end,
         )
-        transaction.on_commit(lambda: _enqueue_build(pack.pk))
+        from inspection.tasks import start_inspection_pack
+
+        # An outbox row in this transaction: the build is asked for if and only if the pack row exists.
+        outbox.enqueue(start_inspection_pack, pack.pk, key=f"inspection-pack-{pack.pk}")
     return pack
-
-
-def _enqueue_build(pack_id: int) -> None:
-    from inspection.tasks import build_inspection_pack
-
-    try:
-        build_inspection_pack.delay(pack_id)
-    except Exception:  # a broker outage must not turn the leader's request into an error
-        logger.exception("Could not queue inspection pack %s; the periodic sweep will build it", pack_id)
 
 
 def _progress(pack_id: int, percent: int, step: str) -> None:
@@ -101,14 +97,13 @@ def build_pack(*, pack_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def build_waiting_packs(*, now: datetime | None = None) -> int:
-    """The sweep: build packs whose task was lost (broker down) or whose builder died."""
+def waiting_packs(*, now: datetime | None = None) -> list[int]:
+    """Packs whose build was lost (broker down, worker killed): the sweep starts them again."""
     now = now or timezone.now()
-    waiting = InspectionPack.objects.filter(
-        Q(status=PackStatus.QUEUED, requested_at__lt=now - timedelta(minutes=2))
+    return list(InspectionPack.objects.filter(
+        Q(status=PackStatus.QUEUED, requested_at__lt=now - timedelta(minutes=5))
         | Q(status=PackStatus.BUILDING, started_at__lt=now - BUILD_LEASE)
-    ).values_list("pk", flat=True)
-    return sum(build_pack(pack_id=pk, now=now) for pk in list(waiting))
+    ).values_list("pk", flat=True))
 
 
 def record_download(user, *, pack: InspectionPack, ip_address: str | None = None, user_agent: str = "",

@@ -168,12 +168,24 @@ def test_building_twice_builds_once(story):
     assert services.build_pack(pack_id=pack.pk) is False
 
 
-def test_a_lost_task_is_built_by_the_sweep(story):
+def test_a_lost_build_is_started_again_by_the_sweep(story):
     pack = services.request_pack(story.leader, nursery=story.nursery, period=Period.last_months(12))
-    assert services.build_waiting_packs(now=timezone.now()) == 0, "not yet: its task may still be on its way"
-    assert services.build_waiting_packs(now=timezone.now() + timedelta(minutes=5)) == 1
+    assert services.waiting_packs(now=timezone.now()) == [], "not yet: its task may still be on its way"
+    assert services.waiting_packs(now=timezone.now() + timedelta(minutes=6)) == [pack.pk]
+    assert services.build_pack(pack_id=pack.pk)
+    InspectionPack.objects.filter(pk=pack.pk).update(status=PackStatus.BUILDING, started_at=timezone.now())
+    assert services.waiting_packs(now=timezone.now() + timedelta(minutes=6)) == [], "a build is running"
+    assert services.waiting_packs(now=timezone.now() + timedelta(minutes=16)) == [pack.pk], "its worker died"
+
+
+def test_the_sweep_task_deletes_expired_files(story):
+    from inspection.tasks import sweep_inspection_packs
+
+    pack = built(story)
+    InspectionPack.objects.filter(pk=pack.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert sweep_inspection_packs.apply().get() == {"restarted": 0, "expired": 1}
     pack.refresh_from_db()
-    assert pack.status == PackStatus.READY
+    assert pack.status == PackStatus.EXPIRED and not pack.file
 
 
 def test_the_requester_is_emailed_a_link_when_it_is_ready(story, mailoutbox, django_capture_on_commit_callbacks):
