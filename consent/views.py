@@ -1,9 +1,7 @@
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,8 +12,10 @@ from consent.models import ConsentDecision, ConsentWording, Decision, Scope
 from consent.queries import STATE_LABELS, State, consent_state
 from consent.uploads import CONTENT_TYPES, sniff
 from nursery.errors import ServiceError
+from nursery.exports import csv_lines
+from nursery.http import client_ip
 from nursery.models import STAFF_ROLES, Guardianship, Role
-from nursery.permissions import get_child_for_user, get_object_for_user, is_leader, role_required
+from nursery.permissions import get_child_in_nursery, get_object_in_nursery, is_leader, role_required
 
 PARENT = Role.PARENT
 STAFF = tuple(STAFF_ROLES)
@@ -23,10 +23,8 @@ STAFF = tuple(STAFF_ROLES)
 
 def _guardianship(request, child_pk) -> Guardianship:
     """The user's own guardianship of a child in the current nursery; any other child is a 404."""
-    return get_object_or_404(
-        Guardianship.objects.select_related("child__nursery", "child__room"),
-        user=request.user, child_id=child_pk, child__nursery=request.nursery,
-    )
+    return get_object_in_nursery(request, Guardianship.objects.select_related("child__nursery", "child__room"),
+                                 nursery_field="child__nursery", user=request.user, child_id=child_pk)
 
 
 def _scope_or_404(scope: str) -> str:
@@ -36,7 +34,7 @@ def _scope_or_404(scope: str) -> str:
 
 
 def _client(request) -> dict:
-    return {"ip_address": request.META.get("REMOTE_ADDR") or None,
+    return {"ip_address": client_ip(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", "")}
 
 
@@ -158,9 +156,7 @@ def paper_start(request):
 @role_required(*STAFF)
 @require_http_methods(["GET", "POST"])
 def paper(request, child_pk):
-    child = get_child_for_user(request.user, child_pk)
-    if child.nursery_id != request.nursery.pk:
-        raise Http404
+    child = get_child_in_nursery(request, child_pk)
     form = PaperForm(request.POST or None, request.FILES or None, child=child)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -216,36 +212,28 @@ def photo_list(request):
     return render(request, "consent/photo_list.html", {"rooms": rooms, "today": timezone.localdate()})
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each written line back instead of keeping it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @role_required(Role.LEADERSHIP)
 @require_GET
 def register_csv(request):
     filters = _register_filters(request)
     children = queries.register_children(request.nursery, room_id=filters["room_id"], search=filters["search"])
-    writer = csv.writer(_Echo())
 
-    def lines():
+    def rows():
         # Streamed: every row of the register, a chunk of children at a time, never the whole file in memory.
-        yield writer.writerow(["Room", "First name", "Last name", "Private parents' pages", "Public pages",
-                               "Private: expires", "Public: expires", "Last decision", "Decided by", "How"])
         for row in queries.register_rows(children, state=filters["state"], scope=filters["scope"],
                                          chunk=queries.CHUNK):
             latest = row.latest
-            yield writer.writerow([_csv_safe(v) for v in [
+            yield [
                 row.child.room.name if row.child.room else "No room", row.child.first_name, row.child.last_name,
                 row.closed.label, row.public.label, _date(row.closed.expires_at), _date(row.public.expires_at),
                 f"{latest.get_decision_display()} ({latest.get_scope_display()}) {_date(latest.decided_at)}"
                 if latest else "", latest.guardian.get_full_name() if latest else "",
                 latest.get_method_display() if latest else "",
-            ]])
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    header = ["Room", "First name", "Last name", "Private parents' pages", "Public pages", "Private: expires",
+              "Public: expires", "Last decision", "Decided by", "How"]
+    response = StreamingHttpResponse(csv_lines(header, rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="consent-register-{timezone.localdate():%Y-%m-%d}.csv"'
     return response
 
@@ -254,15 +242,10 @@ def _date(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d}" if moment else ""
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet: names are typed by families.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 @role_required(Role.LEADERSHIP)
 @require_GET
 def evidence(request, child_pk):
-    child = get_child_for_user(request.user, child_pk)
+    child = get_child_in_nursery(request, child_pk)
     states = queries.consent_states([child.pk])
     return render(request, "consent/evidence.html", {
         "child": child, "views": [queries.ScopeView(states[(child.pk, s)]) for s in Scope.values],
@@ -278,8 +261,8 @@ def evidence(request, child_pk):
 @role_required(Role.LEADERSHIP)
 @require_GET
 def scan(request, decision_pk):
-    decision = get_object_for_user(request.user, ConsentDecision, pk=decision_pk)
-    if decision.nursery_id != request.nursery.pk or not decision.paper_scan:
+    decision = get_object_in_nursery(request, ConsentDecision, pk=decision_pk)
+    if not decision.paper_scan:
         raise Http404
     handle = decision.paper_scan.open("rb")
     kind = sniff(handle.read(8)) or "pdf"

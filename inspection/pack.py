@@ -23,9 +23,9 @@ from django.utils import timezone
 from consent.models import ConsentDecision, ConsentWording, Decision, Scope
 from consent.queries import STATE_LABELS, consent_state_at
 from inspection.audit import Period
-from inspection.csvsafe import csv_lines
 from moderation.models import Comment, Escalation, ModerationItem, Priority, RuleHit
 from moderation.models import ItemStatus as ModerationStatus
+from nursery.exports import csv_lines
 from nursery.models import Child, Guardianship, Membership, Nursery
 from posts.models import Platform, PostImage, Publication, Takedown
 from staff_conduct.models import (

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -8,12 +7,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from inspection import audit, services
-from inspection.csvsafe import csv_lines
 from inspection.forms import PeriodForm
 from inspection.models import InspectionPack
 from nursery.errors import ServiceError
+from nursery.exports import csv_lines
 from nursery.models import Role
-from nursery.permissions import get_object_for_user, is_leader, role_required
+from nursery.permissions import get_object_in_nursery, role_required
 
 LEADERSHIP = Role.LEADERSHIP
 
@@ -46,12 +45,10 @@ def audit_csv(request):
 # --- Inspection packs ------------------------------------------------------------------------------
 
 
-def get_pack_for_user(user, pk) -> InspectionPack:
-    """Another nursery's pack is a 404; in one's own nursery only leadership may open a pack."""
-    pack = get_object_for_user(user, InspectionPack.objects.select_related("nursery", "requested_by"), pk=pk)
-    if not is_leader(user, pack.nursery):
-        raise PermissionDenied("Only the leadership team can open inspection packs.")
-    return pack
+def get_pack_for_user(request, pk) -> InspectionPack:
+    """A pack outside the active nursery is a 404; in it, only leadership may open a pack (403)."""
+    return get_object_in_nursery(request, InspectionPack.objects.select_related("nursery", "requested_by"),
+                                 roles=[LEADERSHIP], pk=pk)
 
 
 @role_required(LEADERSHIP)
@@ -82,20 +79,20 @@ def _pack_context(request, pack) -> dict:
 @login_required
 @require_GET
 def pack(request, pk):
-    return render(request, "inspection/pack.html", _pack_context(request, get_pack_for_user(request.user, pk)))
+    return render(request, "inspection/pack.html", _pack_context(request, get_pack_for_user(request, pk)))
 
 
 @login_required
 @require_GET
 def pack_progress(request, pk):
     """The progress panel alone: htmx polls it while the pack is being built."""
-    return render(request, "inspection/_progress.html", _pack_context(request, get_pack_for_user(request.user, pk)))
+    return render(request, "inspection/_progress.html", _pack_context(request, get_pack_for_user(request, pk)))
 
 
 @login_required
 @require_GET
 def pack_download(request, pk):
-    pack = get_pack_for_user(request.user, pk)
+    pack = get_pack_for_user(request, pk)
     try:
         services.record_download(request.user, pack=pack, ip_address=request.META.get("REMOTE_ADDR"),
                                  user_agent=request.META.get("HTTP_USER_AGENT", ""))

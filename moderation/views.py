@@ -18,9 +18,10 @@ from moderation.forms import ConcernForm, ManualCommentForm, ResolveForm, RuleFo
 from moderation.models import Concern, ModerationItem, ScreeningRule
 from moderation.platform import MAX_BODY_BYTES, SIGNATURE_HEADER, BadDelivery, parse_body, signature_is_valid
 from nursery.errors import ServiceError
+from nursery.http import safe_next
 from nursery.models import Role
 from nursery.paging import page_by_ids
-from nursery.permissions import get_object_for_user, has_role, is_staff_member, require_role, role_required
+from nursery.permissions import get_object_in_nursery, has_role, is_staff_member, require_role, role_required
 from posts.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -33,9 +34,8 @@ ACKNOWLEDGE_PAGE_SIZE = 50
 
 
 def _get_item(request, pk) -> ModerationItem:
-    item = get_object_for_user(request.user, ModerationItem.objects.select_related("nursery"), pk=pk)
-    require_role(request.user, item.nursery, *services.QUEUE_VIEWERS)
-    return item
+    return get_object_in_nursery(request, ModerationItem.objects.select_related("nursery"),
+                                 roles=services.QUEUE_VIEWERS, pk=pk)
 
 
 def _item_context(request, item, **extra) -> dict:
@@ -88,7 +88,7 @@ def _after_action(request, item, *, error: str = "", success: str = ""):
         messages.error(request, error)
     else:
         messages.success(request, success)
-    return redirect(request.POST.get("next") or "moderation:queue")
+    return redirect(safe_next(request, "moderation:queue"))
 
 
 def _version(request) -> int | None:
@@ -162,10 +162,8 @@ def rules(request):
 def rule_edit(request, pk=None):
     rule = None
     if pk is not None:
-        rule = get_object_for_user(request.user, ScreeningRule, pk=pk)
-        require_role(request.user, rule.nursery, *services.RULE_EDITORS)
-    nursery = rule.nursery if rule else request.nursery
-    form = RuleForm(request.POST or None, instance=rule, nursery=nursery)
+        rule = get_object_in_nursery(request, ScreeningRule, pk=pk)
+    form = RuleForm(request.POST or None, instance=rule, nursery=request.nursery)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_rule(request.user, rule=form.save(commit=False))
@@ -230,9 +228,9 @@ def my_concerns(request):
 
 @login_required
 def concern_screenshot(request, pk):
-    concern = get_object_for_user(request.user, Concern, pk=pk)
+    concern = get_object_in_nursery(request, Concern, pk=pk)
     if concern.raised_by_id != request.user.pk:
-        require_role(request.user, concern.nursery, *services.QUEUE_VIEWERS)
+        require_role(request.user, request.nursery, *services.QUEUE_VIEWERS)
     if not concern.screenshot:
         raise Http404
     response = FileResponse(concern.screenshot.open("rb"), content_type="image/png")

@@ -1,5 +1,7 @@
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from nursery.models import Child, Guardianship, Membership, Notification, Nursery, OutboxMessage, Room
@@ -11,10 +13,24 @@ class AuditedAdmin(SimpleHistoryAdmin):
     SIMPLE_HISTORY_REVERT_DISABLED only hides simple-history's revert button; this refuses the POST too.
     """
 
+    def history_view(self, request, object_id, extra_context=None):
+        id_or_404(self.model._meta.pk, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied("History is a record; it cannot be reverted from here.")
+        # simple-history looks the version up with the ids as typed: "abc" would be a ValueError (500).
+        id_or_404(self.model._meta.pk, unquote(object_id))
+        id_or_404(self.model.history.model._meta.pk, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def id_or_404(field, value) -> None:
+    try:
+        field.to_python(value)
+    except ValidationError as exc:
+        raise Http404 from exc
 
 
 class ReadOnlyAdminMixin:

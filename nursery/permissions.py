@@ -52,17 +52,27 @@ def nurseries_of(user) -> QuerySet[Nursery]:
     return Nursery.objects.filter(memberships__user=user).distinct()
 
 
-def get_object_for_user(user, queryset: QuerySet | type[Model], *, nursery_field: str = "nursery", **lookup):
-    """Fetch one object of a nursery ``user`` belongs to, or 404 whatever the reason."""
+def get_object_in_nursery(request, queryset: QuerySet | type[Model], *, roles: Iterable[str] = (),
+                          nursery_field: str = "nursery", **lookup):
+    """The one way a view loads an object: from the nursery the user is working in now, or 404.
+
+    Scope and role are asked of the same nursery, ``request.nursery``. Asking membership of the object's own
+    nursery and the role in the active one let a leader of one nursery, who is a parent in another, open the
+    other's records as a leader. An object of any other nursery is a 404 whatever the user holds there (they
+    switch nursery to work on it); ``roles``, when given, must be held in the active nursery (403 otherwise).
+    """
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
-    if not getattr(user, "is_authenticated", False):
+    nursery = getattr(request, "nursery", None)
+    if nursery is None or not roles_of(request.user, nursery):
         raise Http404
-    member_of = Membership.objects.filter(user=user).values("nursery_id")
     try:
-        return queryset.filter(**{f"{nursery_field}__in": member_of}).get(**lookup)
+        obj = queryset.filter(**{nursery_field: nursery}).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
+    if roles:
+        require_role(request.user, nursery, *roles)
+    return obj
 
 
 def children_for_user(user, nursery: Nursery) -> QuerySet[Child]:
@@ -75,11 +85,11 @@ def children_for_user(user, nursery: Nursery) -> QuerySet[Child]:
     return children.none()
 
 
-def get_child_for_user(user, pk) -> Child:
-    child = get_object_for_user(user, Child.objects.select_related("nursery", "room"), pk=pk)
-    if not children_for_user(user, child.nursery).filter(pk=child.pk).exists():
-        raise Http404
-    return child
+def get_child_in_nursery(request, pk) -> Child:
+    """A child of the active nursery that the user may see (a parent: only their own), or 404."""
+    return get_object_in_nursery(
+        request, children_for_user(request.user, request.nursery).select_related("nursery", "room"), pk=pk
+    )
 
 
 def role_required(*roles: str):

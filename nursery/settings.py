@@ -121,6 +121,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# How many reverse proxies (load balancer, nginx) stand in front of the app and append to X-Forwarded-For.
+# 0: REMOTE_ADDR is the client. The client address (nursery.http.client_ip) is recorded with each online
+# decision and acknowledgement, and is what django-axes locks out; too high a count lets anyone choose theirs.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "nursery.http.client_ip"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("TIME_ZONE", "Europe/London")

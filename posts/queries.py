@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from consent.queries import ConsentState, consent_states
 from nursery.models import Child, Nursery
-from nursery.permissions import get_object_for_user, is_leader, is_staff_member
+from nursery.permissions import get_object_in_nursery, is_leader, is_staff_member
 from posts.models import GraphDelivery, Post, PostEvent, PostImage, PostStatus, Publication, Takedown
 
 S = PostStatus
@@ -32,17 +32,18 @@ def may_view(user, post: Post) -> bool:
     )
 
 
-def get_post_for_user(user, pk, queryset: QuerySet[Post] | None = None) -> Post:
-    """404 for another nursery's post; 403 for one of the user's nursery that they may not see."""
-    post = get_object_for_user(user, queryset if queryset is not None else Post.objects.all(), pk=pk)
-    if not may_view(user, post):
+def get_post_for_user(request, pk, queryset: QuerySet[Post] | None = None) -> Post:
+    """404 for a post outside the active nursery; 403 for one of it that the user may not see."""
+    post = get_object_in_nursery(request, queryset if queryset is not None else Post.objects.all(), pk=pk)
+    if not may_view(request.user, post):
         raise PermissionDenied("You cannot see this post.")
     return post
 
 
-def get_image_for_user(user, pk) -> PostImage:
-    image = get_object_for_user(user, PostImage.objects.select_related("post"), nursery_field="post__nursery", pk=pk)
-    if not may_view(user, image.post):
+def get_image_for_user(request, pk) -> PostImage:
+    image = get_object_in_nursery(request, PostImage.objects.select_related("post"), nursery_field="post__nursery",
+                                  pk=pk)
+    if not may_view(request.user, image.post):
         raise PermissionDenied("You cannot see this photo.")
     return image
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from nursery.errors import ServiceError
 from nursery.models import STAFF_ROLES, Role
-from nursery.permissions import get_object_for_user, role_required
+from nursery.permissions import get_object_in_nursery, role_required
 from posts import queries, services, workflow
 from posts.forms import (
     AddPhotosForm,
@@ -98,14 +98,14 @@ def _detail_context(request, post: Post) -> dict:
 
 @staff_only
 def detail(request, pk):
-    post = queries.get_post_for_user(request.user, pk, queries.post_detail(pk))
+    post = queries.get_post_for_user(request, pk, queries.post_detail(pk))
     return render(request, "posts/detail.html", _detail_context(request, post))
 
 
 @staff_only
 @require_http_methods(["GET", "POST"])
 def edit(request, pk):
-    post = queries.get_post_for_user(request.user, pk, queries.post_detail(pk))
+    post = queries.get_post_for_user(request, pk, queries.post_detail(pk))
     if "edited" not in workflow.actions_for(request.user, post):
         messages.error(request, f"This post cannot be changed now: it is {post.get_status_display().lower()}.")
         return redirect("posts:detail", post.pk)
@@ -132,7 +132,7 @@ def edit(request, pk):
 @staff_only
 @require_POST
 def add_photos(request, pk):
-    post = queries.get_post_for_user(request.user, pk)
+    post = queries.get_post_for_user(request, pk)
     form = AddPhotosForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["photos"]))
@@ -150,7 +150,7 @@ def add_photos(request, pk):
 @staff_only
 @require_POST
 def describe_photo(request, pk):
-    image = queries.get_image_for_user(request.user, pk)
+    image = queries.get_image_for_user(request, pk)
     form = PhotoForm(request.POST, instance=image, nursery=image.post.nursery, prefix=f"photo{image.pk}")
     if form.is_valid():
         try:
@@ -171,7 +171,7 @@ def describe_photo(request, pk):
 @staff_only
 @require_POST
 def remove_photo(request, pk):
-    image = queries.get_image_for_user(request.user, pk)
+    image = queries.get_image_for_user(request, pk)
     return _act(request, image.post, lambda post: services.remove_image(request.user, image=image),
                 "Photo removed.", to="posts:edit")
 
@@ -190,12 +190,12 @@ def _serve(image_field):
 
 @staff_only
 def photo(request, pk):
-    return _serve(queries.get_image_for_user(request.user, pk).image)
+    return _serve(queries.get_image_for_user(request, pk).image)
 
 
 @staff_only
 def thumbnail(request, pk):
-    return _serve(queries.get_image_for_user(request.user, pk).thumbnail)
+    return _serve(queries.get_image_for_user(request, pk).thumbnail)
 
 
 # --- workflow actions ------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def _act(request, post: Post, do: Callable[[Post], object], done: str, *, to: st
 
 
 def _with_note(request, pk, label: str, do: Callable[[Post, str], object], done: str):
-    post = queries.get_post_for_user(request.user, pk)
+    post = queries.get_post_for_user(request, pk)
     form = NoteForm(request.POST, label=label)
     if not form.is_valid():
         messages.error(request, f"Please fill in “{label}”.")
@@ -225,14 +225,14 @@ def _with_note(request, pk, label: str, do: Callable[[Post, str], object], done:
 @staff_only
 @require_POST
 def submit(request, pk):
-    return _act(request, queries.get_post_for_user(request.user, pk),
+    return _act(request, queries.get_post_for_user(request, pk),
                 lambda post: services.submit_post(request.user, post=post), "Sent to the leadership team for approval.")
 
 
 @staff_only
 @require_POST
 def withdraw(request, pk):
-    return _act(request, queries.get_post_for_user(request.user, pk),
+    return _act(request, queries.get_post_for_user(request, pk),
                 lambda post: services.withdraw_submission(request.user, post=post),
                 "Withdrawn: the post is a draft again.")
 
@@ -242,7 +242,7 @@ def withdraw(request, pk):
 def approve(request, pk):
     version = request.POST.get("version", "")
     seen = int(version) if version.isdigit() else 0  # approval is of the version the leader looked at
-    return _act(request, queries.get_post_for_user(request.user, pk),
+    return _act(request, queries.get_post_for_user(request, pk),
                 lambda post: services.approve_post(request.user, post=post, version=seen), "Approved.")
 
 
@@ -264,7 +264,7 @@ def reject(request, pk):
 @leadership_only
 @require_POST
 def publish(request, pk):
-    post = queries.get_post_for_user(request.user, pk)
+    post = queries.get_post_for_user(request, pk)
     form = PublishForm(request.POST, post=post)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -283,8 +283,8 @@ def take_down(request, pk):
 @leadership_only
 @require_POST
 def publication_address(request, pk):
-    publication = get_object_for_user(request.user, Publication.objects.select_related("post"),
-                                      nursery_field="post__nursery", pk=pk)
+    publication = get_object_in_nursery(request, Publication.objects.select_related("post"),
+                                        nursery_field="post__nursery", pk=pk)
     return _act(request, publication.post,
                 lambda post: services.record_publication_address(request.user, publication=publication,
                                                                  url=request.POST.get("url", "")),
@@ -305,7 +305,7 @@ def takedowns(request):
 @leadership_only
 @require_http_methods(["GET", "POST"])
 def takedown(request, pk):
-    item = get_object_for_user(request.user, Takedown.objects.select_related("post", "child", "confirmed_by"), pk=pk)
+    item = get_object_in_nursery(request, Takedown.objects.select_related("post", "child", "confirmed_by"), pk=pk)
     form = NoteForm(request.POST or None, label="How it was removed (optional)", required=False)
     if request.method == "POST" and form.is_valid():
         try:
@@ -346,7 +346,7 @@ def channels(request):
 @leadership_only
 @require_http_methods(["GET", "POST"])
 def channel_form(request, pk=None):
-    channel = get_object_for_user(request.user, Channel, pk=pk) if pk else Channel(nursery=request.nursery)
+    channel = get_object_in_nursery(request, Channel, pk=pk) if pk else Channel(nursery=request.nursery)
     return _manage(request, ChannelForm, channel, "posts/channel_form.html",
                    lambda c: services.save_channel(request.user, channel=c), "Channel saved.", "posts:channels")
 
@@ -354,6 +354,6 @@ def channel_form(request, pk=None):
 @leadership_only
 @require_http_methods(["GET", "POST"])
 def occasion_form(request, pk=None):
-    occasion = get_object_for_user(request.user, Occasion, pk=pk) if pk else Occasion(nursery=request.nursery)
+    occasion = get_object_in_nursery(request, Occasion, pk=pk) if pk else Occasion(nursery=request.nursery)
     return _manage(request, OccasionForm, occasion, "posts/occasion_form.html",
                    lambda o: services.save_occasion(request.user, occasion=o), "Occasion saved.", "posts:channels")

@@ -6,9 +6,10 @@ incident pages say "Confidential" to them and the confidential reporter list is 
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.http import Http404
 
-from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
+from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin, id_or_404
 from staff_conduct.models import (
     Acknowledgement,
     AcknowledgementChase,
@@ -85,9 +86,17 @@ class ConfidentialityMixin:
 
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to the history rows when the queryset hides an object: refuse instead.
-        if not self.get_queryset(request).filter(pk=object_id).exists():
+        id_or_404(self.model._meta.pk, unquote(object_id))
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
             raise Http404
         return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A past version is as confidential as the present one.
+        id_or_404(self.model._meta.pk, unquote(object_id))
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Incident)
@@ -100,11 +109,15 @@ class IncidentAdmin(ConfidentialityMixin, ReadOnlyHistoryAdmin):
     filter_horizontal = ["clauses"]
 
     def _reporter_column(self, request):
-        def reported_by_whom(incident):
-            return reporter_label(request.user, incident)
+        # One function per request: the form of a past version is built from the fields and the read-only
+        # fields asked separately, and Django matches them by identity (two closures were a 500).
+        if not hasattr(request, "_reporter_column"):
+            def reported_by_whom(incident):
+                return reporter_label(request.user, incident)
 
-        reported_by_whom.short_description = "reported by"
-        return reported_by_whom
+            reported_by_whom.short_description = "reported by"
+            request._reporter_column = reported_by_whom
+        return request._reporter_column
 
     def get_list_display(self, request):
         return ["__str__", "subject", "status", "source", self._reporter_column(request), "reported_at",

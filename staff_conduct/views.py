@@ -1,4 +1,3 @@
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -7,13 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from nursery.errors import ServiceError
+from nursery.exports import csv_lines
+from nursery.http import client_ip
 from nursery.models import STAFF_ROLES, Role
-from nursery.permissions import has_role, role_required, roles_of
+from nursery.permissions import get_object_in_nursery, has_role, role_required, roles_of
 from staff_conduct import forms, queries, services
 from staff_conduct.models import AUDIENCE, Evidence, Incident, PolicyDocument, PolicyKind, Source
 
@@ -23,7 +24,7 @@ READERS = {PolicyKind.STAFF: STAFF_ROLES, PolicyKind.PARENTS: STAFF_ROLES | {Rol
 
 
 def _client(request) -> dict:
-    return {"ip_address": request.META.get("REMOTE_ADDR"), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+    return {"ip_address": client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
 
 
 def _kind_or_404(kind: str) -> str:
@@ -143,40 +144,26 @@ def _page_query(request, status, step: int) -> str:
     return f"?{params.urlencode()}"
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each written line back instead of keeping it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @role_required(LEADERSHIP)
 @require_GET
 def acknowledgements_csv(request):
-    writer = csv.writer(_Echo())
-
-    def lines():
+    def rows():
         # Streamed a batch of people at a time: the whole audience, never the whole file in memory.
-        yield writer.writerow(["policy", "version", "name", "username", "roles", "acknowledged", "acknowledged at",
-                               "signature", "reminders sent", "reported to leadership"])
         for status, row in queries.all_status_rows(request.nursery):
             ack = row.acknowledgement
-            yield writer.writerow([
-                status.label, status.version.version if status.version else "", _safe(row.user.get_full_name()),
-                _safe(row.user.username), ", ".join(Role(r).label for r in row.roles), "yes" if ack else "no",
+            yield [
+                status.label, status.version.version if status.version else "", row.user.get_full_name(),
+                row.user.username, ", ".join(Role(r).label for r in row.roles), "yes" if ack else "no",
                 timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d %H:%M") if ack else "",
-                _safe(ack.signature) if ack else "", row.reminders, "yes" if row.reported_to_leadership else "no",
-            ])
+                ack.signature if ack else "", row.reminders, "yes" if row.reported_to_leadership else "no",
+            ]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    header = ["policy", "version", "name", "username", "roles", "acknowledged", "acknowledged at", "signature",
+              "reminders sent", "reported to leadership"]
+    response = StreamingHttpResponse(csv_lines(header, rows()), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="acknowledgements-{stamp}.csv"'
     return response
-
-
-def _safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return f"'{value}" if value and value[0] in "=+-@\t\r" else value
 
 
 # --- Reporting a concern -------------------------------------------------------------------------
@@ -222,8 +209,8 @@ def _thanks(incident: Incident) -> str:
 
 def _incident_for(request, pk) -> Incident:
     """An incident of the current nursery that this leader may see: never one about themselves (404)."""
-    return get_object_or_404(
-        queries.incidents_for(request.user, request.nursery).select_related(
+    return get_object_in_nursery(
+        request, queries.incidents_for(request.user, request.nursery).select_related(
             "nursery", "subject", "reported_by", "investigator", "outcome_decided_by", "appeal_decided_by",
             "closed_by",
         ),
@@ -354,7 +341,8 @@ def incident_action(request, pk, action):
 @require_GET
 def evidence_file(request, pk, evidence_pk):
     incident = _incident_for(request, pk)
-    item = get_object_or_404(Evidence, incident=incident, pk=evidence_pk)
+    item = get_object_in_nursery(request, Evidence, nursery_field="incident__nursery", incident=incident,
+                                 pk=evidence_pk)
     response = FileResponse(item.file.open("rb"), content_type=item.content_type,
                             as_attachment=not item.is_image, filename=item.original_name)
     # Whatever the file holds, it must not run as a page of this site.

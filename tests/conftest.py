@@ -124,6 +124,16 @@ def world(db) -> World:
 
 
 @pytest.fixture
+def split_people(world) -> dict:
+    """Two people with different roles in the two nurseries (see ``tests.access.SPLIT_ACTORS``)."""
+    leader_elsewhere = member(world.other_nursery, Role.LEADERSHIP, username="leader_elsewhere")
+    GuardianshipFactory(user=leader_elsewhere, child=world.child, relationship="father")
+    parent_elsewhere = member(world.nursery, Role.LEADERSHIP, username="parent_elsewhere")
+    GuardianshipFactory(user=parent_elsewhere, child=ChildFactory(nursery=world.other_nursery))
+    return {"leader_elsewhere": leader_elsewhere, "parent_elsewhere": parent_elsewhere}
+
+
+@pytest.fixture
 def leader(world):
     return world.leader
 

@@ -6,7 +6,8 @@ import importlib.util
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.access import ACTORS, Access
+from nursery.middleware import SESSION_KEY
+from tests.access import ACTORS, SPLIT_ACTORS, Access
 
 APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "inspection", "retention", "people"]
 # The admin is for superusers only (nursery/admin_site.py, tested over every model in tests/test_admin.py);
@@ -52,8 +53,15 @@ def test_no_expectation_for_a_url_that_does_not_exist():
     assert not set(DECLARED) - project_url_names()
 
 
+def _probe(client, world, url_name: str, entry: Access):
+    url = reverse(url_name, kwargs=entry.kwargs(world) if entry.kwargs else None) + entry.query
+    if entry.method == "post":
+        return client.post(url, entry.data(world) if entry.data else {})
+    return client.get(url)
+
+
 @pytest.mark.parametrize("url_name", sorted(DECLARED))
-def test_access(url_name, world, client):
+def test_access(url_name, world, split_people, client):
     entry = DECLARED[url_name]
     wrong = []
     for actor in ACTORS:
@@ -61,12 +69,17 @@ def test_access(url_name, world, client):
         user = world.actor(actor)
         if user is not None:
             client.force_login(user)
-        url = reverse(url_name, kwargs=entry.kwargs(world) if entry.kwargs else None) + entry.query
-        if entry.method == "post":
-            response = client.post(url, entry.data(world) if entry.data else {})
-        else:
-            response = client.get(url)
+        response = _probe(client, world, url_name, entry)
         if response.status_code != entry.expect[actor]:
             wrong.append(f"{actor}: expected {entry.expect[actor]}, got {response.status_code}")
+    for actor, split in SPLIT_ACTORS.items():
+        client.logout()
+        client.force_login(split_people[split.person])
+        session = client.session
+        session[SESSION_KEY] = (world.nursery if split.works_here else world.other_nursery).pk
+        session.save()
+        response = _probe(client, world, url_name, entry)
+        if response.status_code not in split.expected(entry, actor):
+            wrong.append(f"{actor}: expected {split.expected(entry, actor)}, got {response.status_code}")
     assert not wrong, f"{url_name}: " + "; ".join(wrong)
 

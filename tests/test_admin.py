@@ -105,3 +105,42 @@ def test_the_superuser_still_audits_every_nursery(admin_client, world):
 
     theirs = ChildFactory(nursery=world.other_nursery)
     assert admin_client.get(reverse("admin:nursery_child_change", args=[theirs.pk])).status_code == 200
+
+
+def _a_recorded_object(model, world):
+    """An object of ``model`` with at least one history row, made by the app's factories or the world."""
+    from tests.consent.factories import paper_decision
+    from tests.staff_conduct.access import _incident as an_incident
+
+    made = {"consent.consentdecision": lambda: paper_decision(world.child, world.parent, world.leader),
+            "staff_conduct.incident": lambda: an_incident(world)}
+    make = made.get(model._meta.label_lower)
+    if make:
+        make()
+    return model.history.model.objects.order_by("-history_id").first()
+
+
+@pytest.mark.parametrize("label", ["staff_conduct.incident", "consent.consentdecision", "nursery.child"])
+def test_every_past_version_opens_and_an_unknown_one_is_not_found(label, admin_client, world):
+    model = apps.get_model(label)
+    version = _a_recorded_object(model, world)
+    opts = model._meta
+
+    def url(name, *args):
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{name}", args=args)
+
+    assert admin_client.get(url("history", version.id)).status_code == 200
+    assert admin_client.get(url("simple_history", version.id, version.history_id)).status_code == 200
+    for missing in [url("simple_history", version.id, 999999), url("simple_history", version.id, "abc"),
+                    url("simple_history", "abc", version.history_id), url("history", 999999), url("history", "abc")]:
+        assert admin_client.get(missing).status_code == 404, missing
+
+
+def test_a_past_version_of_an_incident_is_hidden_from_its_subject(admin_client, world):
+    version = _a_recorded_object(apps.get_model("staff_conduct.incident"), world)
+    subject = version.instance.subject
+    subject.is_staff = subject.is_superuser = True
+    subject.save()
+    admin_client.force_login(subject)
+    past = reverse("admin:staff_conduct_incident_simple_history", args=[version.id, version.history_id])
+    assert admin_client.get(past).status_code == 404

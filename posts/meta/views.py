@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from nursery.errors import ServiceError
 from nursery.models import Role
-from nursery.permissions import get_object_for_user, require_role, role_required
+from nursery.permissions import get_object_in_nursery, role_required
 from posts.meta import queries
 from posts.meta.connections import connect_channel, disconnect_channel
 from posts.meta.forms import ConnectChannelForm
@@ -17,9 +17,8 @@ from posts.models import Channel
 
 
 def _graph_channel(request, pk) -> Channel:
-    channel = get_object_for_user(request.user, Channel.objects.filter(platform__in=GRAPH_PLATFORMS), pk=pk)
-    require_role(request.user, channel.nursery, Role.LEADERSHIP)
-    return channel
+    return get_object_in_nursery(request, Channel.objects.filter(platform__in=GRAPH_PLATFORMS),
+                                 roles=[Role.LEADERSHIP], pk=pk)
 
 
 @role_required(Role.LEADERSHIP)
@@ -70,8 +69,8 @@ def channel_disconnect(request, pk):
 @role_required(Role.LEADERSHIP)
 @require_POST
 def delivery_retry(request, pk):
-    delivery = get_object_for_user(
-        request.user, GraphDelivery.objects.select_related("post__nursery", "channel"), nursery_field="post__nursery",
+    delivery = get_object_in_nursery(
+        request, GraphDelivery.objects.select_related("post__nursery", "channel"), nursery_field="post__nursery",
         pk=pk,
     )
     try:

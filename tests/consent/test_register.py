@@ -99,10 +99,11 @@ def test_the_csv_export_has_a_row_per_child(client, world, rooms):
     assert by_name["Dev"][3:5] == ["Not asked", "Not asked"]
 
 
-def test_the_csv_export_neutralises_spreadsheet_formulas(client, world, wording):
-    ChildFactory(nursery=world.nursery, room=world.child.room, first_name="=HYPERLINK(1)", last_name="X")
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1"])
+def test_the_csv_export_neutralises_spreadsheet_formulas(client, world, wording, name):
+    ChildFactory(nursery=world.nursery, room=world.child.room, first_name=name, last_name="X")
     rows = csv_rows(get(client, world.leader, "register_csv"))
-    assert "'=HYPERLINK(1)" in [row[1] for row in rows]
+    assert f"'{name}" in [row[1] for row in rows]
 
 
 @pytest.mark.parametrize("count", [5, 500])

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inspection.audit import Period, audit_rows
-from inspection.csvsafe import safe_cell
 from nursery.audit import acting_as
+from nursery.exports import safe_cell
 from staff_conduct.models import Source
 from tests.factories import ChildFactory
 

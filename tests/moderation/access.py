@@ -51,7 +51,8 @@ ACCESS = [
     Access("moderation:concern_add", everyone(200)),
     Access("moderation:my_concerns", everyone(200)),
     Access("moderation:concern_screenshot", expect(parent=200, dsl=200, leader=200), kwargs=_concern_with_screenshot,
-           note="the reporter and the queue's readers"),
+           note="the reporter and the queue's readers",
+           split={"leader_elsewhere, working here as a parent": 403}),  # a parent, but not the reporter
     Access("moderation:meta_webhook", everyone(403, anonymous=403),
            note="public URL: without the verify token the handshake is refused"),
 ]

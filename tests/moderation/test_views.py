@@ -203,3 +203,16 @@ def test_the_queue_page_keeps_a_constant_number_of_queries(world, client, channe
     ids = [q["sql"] for q in captured.captured_queries
            if q["sql"].startswith('SELECT "moderation_moderationitem"."id" AS')]
     assert ids and not any(" JOIN " in sql for sql in ids), "each lane's page is chosen on the items alone"
+
+
+@pytest.mark.parametrize("next_url, lands_on", [
+    ("https://evil.example/queue", "/moderation/"),
+    ("//evil.example/queue", "/moderation/"),
+    ("javascript:alert(1)", "/moderation/"),
+    ("/moderation/?status=open", "/moderation/?status=open"),
+])
+def test_an_action_returns_only_to_a_page_of_this_site(world, client, channel, next_url, lands_on):
+    item = enter_comment(world.practitioner, channel=channel, author_name="A", text="Amara Okafor")
+    client.force_login(world.dsl)
+    response = client.post(f"/moderation/items/{item.pk}/claim/", {"version": item.version, "next": next_url})
+    assert response.status_code == 302 and response.url == lands_on

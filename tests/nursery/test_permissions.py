@@ -1,12 +1,13 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.test import RequestFactory
 
 from nursery.models import Child, Role
 from nursery.permissions import (
     children_for_user,
-    get_child_for_user,
-    get_object_for_user,
+    get_child_in_nursery,
+    get_object_in_nursery,
     has_role,
     require_role,
     roles_of,
@@ -34,18 +35,44 @@ def test_require_role_refuses_a_role_that_may_not_act(world):
         require_role(world.practitioner, world.nursery, Role.LEADERSHIP)
 
 
+def working_in(user, nursery):
+    request = RequestFactory().get("/")
+    request.user, request.nursery = user, nursery
+    return request
+
+
 def test_objects_of_another_nursery_are_not_found(world):
     theirs = ChildFactory(nursery=world.other_nursery)
-    assert get_object_for_user(world.leader, Child, pk=world.child.pk) == world.child
+    assert get_object_in_nursery(working_in(world.leader, world.nursery), Child, pk=world.child.pk) == world.child
     with pytest.raises(Http404):
-        get_object_for_user(world.leader, Child, pk=theirs.pk)
+        get_object_in_nursery(working_in(world.leader, world.nursery), Child, pk=theirs.pk)
     with pytest.raises(Http404):
-        get_object_for_user(world.outsider, Child, pk=world.child.pk)
+        get_object_in_nursery(working_in(world.outsider, world.other_nursery), Child, pk=world.child.pk)
+
+
+def test_objects_are_found_only_in_the_nursery_one_works_in(world):
+    """A leader elsewhere who is a parent here, working elsewhere, does not reach this nursery's records."""
+    MembershipFactory(user=world.leader, nursery=world.other_nursery, role=Role.PARENT)
+    theirs = ChildFactory(nursery=world.other_nursery)
+    with pytest.raises(Http404):
+        get_object_in_nursery(working_in(world.leader, world.other_nursery), Child, pk=world.child.pk)
+    with pytest.raises(Http404):
+        get_object_in_nursery(working_in(world.leader, world.nursery), Child, pk=theirs.pk)
+    with pytest.raises(Http404):
+        get_object_in_nursery(working_in(world.practitioner, world.other_nursery), Child, pk=theirs.pk)
+
+
+def test_the_role_is_asked_of_the_nursery_one_works_in(world):
+    MembershipFactory(user=world.parent, nursery=world.other_nursery, role=Role.LEADERSHIP)
+    request = working_in(world.parent, world.nursery)
+    with pytest.raises(PermissionDenied):
+        get_object_in_nursery(request, Child, roles=[Role.LEADERSHIP], pk=world.child.pk)
+    assert get_object_in_nursery(request, Child, roles=[Role.PARENT], pk=world.child.pk) == world.child
 
 
 def test_a_bad_id_is_not_found_rather_than_an_error(world):
     with pytest.raises(Http404):
-        get_object_for_user(world.leader, Child, pk="not-a-number")
+        get_object_in_nursery(working_in(world.leader, world.nursery), Child, pk="not-a-number")
 
 
 def test_parents_see_only_their_own_children(world):
@@ -53,9 +80,9 @@ def test_parents_see_only_their_own_children(world):
     GuardianshipFactory(user=world.parent, child=sibling)
     someone_else = ChildFactory(nursery=world.nursery)
     assert set(children_for_user(world.parent, world.nursery)) == {world.child, sibling}
-    assert get_child_for_user(world.parent, sibling.pk) == sibling
+    assert get_child_in_nursery(working_in(world.parent, world.nursery), sibling.pk) == sibling
     with pytest.raises(Http404):
-        get_child_for_user(world.parent, someone_else.pk)
+        get_child_in_nursery(working_in(world.parent, world.nursery), someone_else.pk)
 
 
 def test_staff_see_every_child_of_their_nursery_only(world):
@@ -71,7 +98,6 @@ def test_users_with_role_skips_inactive_people(world):
 
 def test_views_refuse_a_role_without_access_with_403(world, client):
     from django.http import HttpResponse
-    from django.test import RequestFactory
 
     from nursery.permissions import role_required
 

@@ -1,8 +1,8 @@
-"""CSV written for people who open it in a spreadsheet.
+"""CSV written for people who open it in a spreadsheet: every export of the project goes through here.
 
 Families, staff and platform users type the names, captions and comments that end up in these files; a cell
-that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return, which some spreadsheets skip before
-reading a formula) would be run as a formula. Such cells get a leading apostrophe, as OWASP advises.
+that starts with ``=``, ``+``, ``-``, ``@`` (or a tab, carriage return or newline, which some spreadsheets skip
+before reading a formula) would be run as a formula. Such cells get a leading apostrophe, as OWASP advises.
 """
 
 import csv
@@ -17,6 +17,8 @@ def safe_cell(value) -> str:
 
 
 class _Echo:
+    """A file-like object for csv.writer that hands each written line back instead of keeping it."""
+
     def write(self, value: str) -> str:
         return value
 
