@@ -1,20 +1,16 @@
 """Leadership's pages for people, rooms and children: thin, every change through people.services."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 
 from nursery.errors import ServiceError
 from nursery.models import Child, Role
-from nursery.permissions import get_object_for_user, role_required
+from nursery.permissions import get_object_in_nursery, role_required
 from people import forms, services
 
 
 def _child(request, pk) -> Child:
-    child = get_object_for_user(request.user, Child.objects.select_related("nursery", "room"), pk=pk)
-    if child.nursery_id != request.nursery.pk:
-        raise Http404
-    return child
+    return get_object_in_nursery(request, Child.objects.select_related("nursery", "room"), pk=pk)
 
 
 @role_required(Role.LEADERSHIP)

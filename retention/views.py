@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nursery.models import Role
-from nursery.permissions import get_object_for_user, role_required
+from nursery.permissions import get_object_in_nursery, role_required
 from retention import forms, queries, services
 from retention.models import LegalHold, SubjectAccessRequest
 
@@ -65,7 +65,7 @@ def hold_new(request):
 @role_required(LEADERSHIP)
 @require_POST
 def hold_release(request, pk):
-    hold = get_object_for_user(request.user, LegalHold, pk=pk)
+    hold = get_object_in_nursery(request, LegalHold, pk=pk)
     form = forms.ReleaseForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the hold is no longer needed.")
@@ -106,7 +106,7 @@ def access(request):
 
 
 def _access_request(request, pk) -> SubjectAccessRequest:
-    return get_object_for_user(request.user, SubjectAccessRequest.objects.select_related("nursery"), pk=pk)
+    return get_object_in_nursery(request, SubjectAccessRequest.objects.select_related("nursery"), pk=pk)
 
 
 @role_required(LEADERSHIP)
