@@ -3,7 +3,14 @@
 from django.contrib import admin
 
 from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
-from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule, SubjectAccessRequest
+from retention.models import (
+    ErasureRequest,
+    LegalHold,
+    RetentionCount,
+    RetentionRun,
+    RetentionSchedule,
+    SubjectAccessRequest,
+)
 
 
 @admin.register(RetentionSchedule)
@@ -47,3 +54,10 @@ class SubjectAccessRequestAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     list_filter = ["nursery", "status"]
     list_select_related = ["nursery", "subject"]
     exclude = ["file"]  # downloaded only through the app, where each download is recorded
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdminMixin, AuditedAdmin):
+    list_display = ["__str__", "nursery", "subject", "received_on", "status", "carried_out_at"]
+    list_filter = ["nursery", "status"]
+    list_select_related = ["nursery", "subject"]

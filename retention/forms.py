@@ -62,7 +62,9 @@ def _members(nursery):
     return get_user_model().objects.filter(memberships__nursery=nursery).distinct().order_by("first_name", "last_name")
 
 
-class SubjectAccessForm(forms.Form):
+class PersonRequestForm(forms.Form):
+    """A subject access or erasure request: whose, when it arrived, how identity was checked."""
+
     subject = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Whose data",
                                      help_text="A parent or carer, or a member of staff, of this nursery.")
     received_on = forms.DateField(label="Request received on", widget=forms.DateInput(attrs={"type": "date"}),

@@ -191,3 +191,43 @@ class SubjectAccessRequest(models.Model):
 
         # One calendar month (UK GDPR art. 12(3)): the same day next month, or its last day.
         return months_before(self.received_on, -1)
+
+
+class ErasureRequest(models.Model):
+    """A person's request to have their personal data erased: recorded, assessed, carried out, recorded.
+
+    ``outcome`` is what was done, line by line (what, how many, erased / anonymised / kept, and why): counts
+    and reasons, never the content.
+    """
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", "Recorded: not yet carried out"
+        CARRIED_OUT = "carried_out", "Carried out"
+
+    nursery = models.ForeignKey(Nursery, on_delete=models.PROTECT, related_name="erasure_requests")
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField(help_text="The day the request reached the nursery: the one-month clock starts.")
+    notes = models.TextField(blank=True, help_text="How the request came in and how the person's identity was checked.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECORDED)
+    carried_out_at = models.DateTimeField(null=True, blank=True)
+    carried_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.JSONField(default=list, blank=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["nursery", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Erasure request #{self.pk}"
+
+    @property
+    def due_on(self):
+        from retention.kinds import months_before
+
+        return months_before(self.received_on, -1)

@@ -19,12 +19,20 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.ledger import retention_removal
 from nursery.models import Nursery, Role
 from nursery.permissions import require_role
 from retention.kinds import KINDS, Holds, Kind
-from retention.models import LegalHold, RetentionCount, RetentionRun, RetentionSchedule, SubjectAccessRequest
+from retention.models import (
+    ErasureRequest,
+    LegalHold,
+    RetentionCount,
+    RetentionRun,
+    RetentionSchedule,
+    SubjectAccessRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +217,7 @@ def update_schedule(user, *, nursery: Nursery, values: dict) -> RetentionSchedul
 
 def request_subject_access(user, *, nursery: Nursery, subject, received_on, notes: str = "",
                            now: datetime | None = None) -> SubjectAccessRequest:
-    """Record a person's request and have the worker build their ZIP (after commit)."""
+    """Record a person's request and have the worker build their ZIP (through the outbox)."""
     require_role(user, nursery, Role.LEADERSHIP)
     if not subject.memberships.filter(nursery=nursery).exists():
         raise ValidationError("That person is not part of this nursery.")
@@ -235,12 +243,10 @@ def retry_subject_access(user, *, sar: SubjectAccessRequest) -> SubjectAccessReq
 
 
 def _enqueue_build(pk: int) -> None:
-    def enqueue():
-        from retention.tasks import build_subject_access_export_task
+    # An outbox row in the caller's transaction: a broker outage delays the build, never loses it.
+    from retention.tasks import build_subject_access_export_task
 
-        build_subject_access_export_task.delay(pk)
-
-    transaction.on_commit(enqueue)
+    outbox.enqueue(build_subject_access_export_task, pk)
 
 
 def build_subject_access_export(*, request_id: int, now: datetime | None = None) -> SubjectAccessRequest:
@@ -285,3 +291,74 @@ def record_download(user, *, sar: SubjectAccessRequest, now: datetime | None = N
         sar.downloads += 1
         sar.last_downloaded_at, sar.last_downloaded_by = now or timezone.now(), user
         sar.save()
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+
+def record_erasure_request(user, *, nursery: Nursery, subject, received_on, notes: str = "",
+                           now: datetime | None = None) -> ErasureRequest:
+    require_role(user, nursery, Role.LEADERSHIP)
+    if not (subject.memberships.filter(nursery=nursery).exists()
+            or subject.guardianships.filter(child__nursery=nursery).exists()):
+        raise ValidationError("That person is not part of this nursery.")
+    with transaction.atomic(), acting_as(user, "Recorded an erasure request"):
+        return ErasureRequest.objects.create(
+            nursery=nursery, subject=subject, received_on=received_on, notes=notes.strip(), requested_by=user,
+            requested_at=now or timezone.now(),
+        )
+
+
+def carry_out_erasure(user, *, erasure: ErasureRequest, now: datetime | None = None) -> ErasureRequest:
+    """Erase and anonymise what the assessment says may go now, keep the rest, and record every line."""
+    from retention.erasure import ANONYMISE, ERASE, assess
+
+    require_role(user, erasure.nursery, Role.LEADERSHIP)
+    now = now or timezone.now()
+    why = f"Erasure request #{erasure.pk}"
+    with transaction.atomic(), acting_as(user, why), retention_removal(why):
+        erasure = ErasureRequest.objects.select_for_update().select_related("nursery", "subject").get(pk=erasure.pk)
+        if erasure.status == ErasureRequest.Status.CARRIED_OUT:
+            raise ValidationError("This erasure request was already carried out.")
+        lines = assess(erasure.nursery, erasure.subject, now)
+        for line in lines:
+            if line.action == ERASE:
+                _erase(user, line, why)
+            elif line.action == ANONYMISE:
+                _anonymise(erasure.subject)
+        erasure.outcome = [line.as_record() for line in lines]
+        erasure.status, erasure.carried_out_at, erasure.carried_out_by = (
+            ErasureRequest.Status.CARRIED_OUT, now, user,
+        )
+        erasure.save()
+    return erasure
+
+
+def _erase(user, line, why: str) -> None:
+    from nursery.services import remove_guardian
+
+    rows = line.rows
+    model = rows.model
+    if model is SubjectAccessRequest:
+        stored = _files(list(rows), ("file",))
+        rows.update(file="", status=SubjectAccessRequest.Status.EXPIRED)
+        for storage, name in stored:
+            storage.delete(name)
+    elif line.key == "guardianships_left":
+        # Through the service that owns guardianships: it also ends parent access with no child left.
+        for guardianship in list(rows.select_related("child", "user")):
+            remove_guardian(user, guardianship=guardianship, reason=why)
+    else:
+        pks = list(rows.values_list("pk", flat=True))
+        model._default_manager.filter(pk__in=pks).delete()
+        history = getattr(model, "history", None)
+        if history is not None and line.key != "parent_role":  # a role's history is the audit of access
+            history.model._default_manager.filter(id__in=pks).delete()
+
+
+def _anonymise(subject) -> None:
+    subject.username = f"erased-{subject.pk}"
+    subject.first_name = subject.last_name = subject.email = ""
+    subject.is_active = False
+    subject.set_unusable_password()
+    subject.save()

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from nursery.models import Role
 from nursery.permissions import get_object_in_nursery, role_required
 from retention import forms, queries, services
-from retention.models import LegalHold, SubjectAccessRequest
+from retention.erasure import assess
+from retention.models import ErasureRequest, LegalHold, SubjectAccessRequest
 
 LEADERSHIP = Role.LEADERSHIP
 
@@ -86,7 +87,7 @@ def hold_release(request, pk):
 @require_http_methods(["GET", "POST"])
 def access(request):
     nursery = request.nursery
-    form = forms.SubjectAccessForm(request.POST or None, nursery=nursery,
+    form = forms.PersonRequestForm(request.POST or None, nursery=nursery,
                                    initial={"received_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -133,3 +134,52 @@ def access_retry(request, pk):
     else:
         messages.success(request, f"{sar} is being built again.")
     return redirect("retention:access")
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET", "POST"])
+def erasure_list(request):
+    nursery = request.nursery
+    form = forms.PersonRequestForm(request.POST or None, nursery=nursery, initial={"received_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            erasure = services.record_erasure_request(request.user, nursery=nursery, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{erasure} recorded. Check what can be erased now, then carry it out.")
+            return redirect("retention:erasure", pk=erasure.pk)
+    requests = ErasureRequest.objects.filter(nursery=nursery).select_related("subject", "requested_by")
+    page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    return render(request, "retention/erasure_list.html", {"form": form, "page": page},
+                  status=400 if form.errors else 200)
+
+
+def _erasure(request, pk) -> ErasureRequest:
+    return get_object_for_user(
+        request.user, ErasureRequest.objects.select_related("nursery", "subject", "carried_out_by"), pk=pk
+    )
+
+
+@role_required(LEADERSHIP)
+@require_http_methods(["GET"])
+def erasure(request, pk):
+    found = _erasure(request, pk)
+    lines = assess(found.nursery, found.subject) if found.status == ErasureRequest.Status.RECORDED else None
+    return render(request, "retention/erasure.html", {"erasure": found, "lines": lines})
+
+
+@role_required(LEADERSHIP)
+@require_POST
+def erasure_carry_out(request, pk):
+    found = _erasure(request, pk)
+    try:
+        services.carry_out_erasure(request.user, erasure=found)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{found} carried out. The record below says what was erased and what was kept.")
+    return redirect("retention:erasure", pk=found.pk)

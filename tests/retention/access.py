@@ -22,6 +22,17 @@ def ready_export(world):
     return {"pk": world.extra["sar"].pk}
 
 
+def erasure(world):
+    if "erasure" not in world.extra:
+        from django.utils import timezone
+
+        from retention.services import record_erasure_request
+
+        world.extra["erasure"] = record_erasure_request(world.leader, nursery=world.nursery, subject=world.parent,
+                                                        received_on=timezone.localdate())
+    return {"pk": world.extra["erasure"].pk}
+
+
 ACCESS = [
     Access("retention:overview", leadership_page()),
     Access("retention:schedule", leadership_page()),
@@ -32,4 +43,8 @@ ACCESS = [
     Access("retention:access_download", expect(leader=200), kwargs=ready_export),
     Access("retention:access_retry", expect(leader=302), kwargs=ready_export, method="post",
            note="a ready export is not rebuilt: a message and a redirect"),
+    Access("retention:erasure_list", leadership_page()),
+    Access("retention:erasure", expect(leader=200), kwargs=erasure),
+    Access("retention:erasure_carry_out", expect(leader=302), kwargs=erasure, method="post",
+           note="the leader carries it out (the parent's child is on roll: most is kept) and is sent back"),
 ]
