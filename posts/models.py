@@ -144,6 +144,7 @@ class PostEvent(AppendOnlyModel):
         SCHEDULE_HELD = "schedule_held", "Scheduled publication held"
         TAKEDOWN_OPENED = "takedown_opened", "Takedown opened"
         TAKEDOWN_ESCALATED = "takedown_escalated", "Takedown overdue"
+        TAKEDOWN_REQUESTED = "takedown_requested", "Removal requested"
         TAKEDOWN_CONFIRMED = "takedown_confirmed", "Removal confirmed"
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
@@ -233,6 +234,13 @@ class Takedown(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     confirmation_note = models.TextField(blank=True)
+    # A leader asked for the removal, and channels published through the Graph API are deleted in the background:
+    # the takedown is confirmed (in the requester's name) only once the platform says the post is gone.
+    removal_requested_at = models.DateTimeField(null=True, blank=True)
+    removal_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removal_note = models.TextField(blank=True)
 
     history = history()
 

@@ -138,3 +138,16 @@ def takedowns(nursery: Nursery, *, open_only: bool = True) -> QuerySet[Takedown]
     if open_only:
         return found.filter(confirmed_at__isnull=True).order_by("deadline", "pk")
     return found.filter(confirmed_at__isnull=False).order_by("-confirmed_at", "-pk")
+
+
+def takedown_publications(takedown: Takedown) -> list[Publication]:
+    """The channels a takedown concerns, each with how its removal is going (``delivery``: the Graph delivery
+    deleting it in the background, or ``None`` for a channel handled by hand)."""
+    publications = list(
+        takedown.post.publications.select_related("channel").filter(channel__audience=takedown.scope)
+        .order_by("channel__name", "pk")
+    )
+    deliveries = {d.channel_id: d for d in takedown.post.graph_deliveries.all()}
+    for publication in publications:
+        publication.delivery = deliveries.get(publication.channel_id)
+    return publications

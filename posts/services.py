@@ -427,12 +427,11 @@ def take_down_post(user, *, post: Post, reason: str, now: datetime | None = None
         for publication in post.publications.filter(removed_at__isnull=True).select_related("channel"):
             publisher_for(publication.channel).take_down(publication, user=user, now=now)
         post.save()
-        for takedown in post.takedowns.filter(confirmed_at__isnull=True):
-            _confirm(takedown, user=user, note=reason, now=now)
         _log(post, Action.TAKEN_DOWN, before, user, now, reason)
         if post.author_id != user.pk:
             _tell([post.author], "Your post was taken down", post,
                   f"{user.get_full_name() or user} took your post down:\n\n{reason}")
+        _settle_takedowns(post, user=user, note=reason, now=now)
     return post
 
 
@@ -459,6 +458,71 @@ def _confirm(takedown: Takedown, *, user, note: str, now: datetime) -> None:
     takedown.save()
 
 
+def _settle_takedowns(post: Post, *, user, note: str, now: datetime, scope: str | None = None) -> list[Takedown]:
+    """After a removal was asked for: confirm each open takedown whose scope has nothing left live, and mark the
+    others "removal requested" (their channels delete in the background and confirm them when done)."""
+    live = set(post.publications.filter(removed_at__isnull=True).values_list("channel__audience", flat=True))
+    open_ones = post.takedowns.filter(confirmed_at__isnull=True).select_related("child", "removal_requested_by")
+    if scope is not None:
+        open_ones = open_ones.filter(scope=scope)
+    done = []
+    for takedown in open_ones:
+        if takedown.scope in live:
+            if takedown.removal_requested_at is None and user is not None:
+                takedown.removal_requested_at, takedown.removal_requested_by = now, user
+                takedown.removal_note = note
+                takedown.save()
+            continue
+        _confirm(takedown, user=takedown.removal_requested_by or user, note=takedown.removal_note or note, now=now)
+        done.append(takedown)
+    if done:
+        _tell_removed(post, done, now)
+    return done
+
+
+def _tell_removed(post: Post, takedowns: list[Takedown], now: datetime) -> None:
+    """The post is down everywhere the withdrawal reached: tell the parent who withdrew, and the author."""
+    from consent.models import ConsentDecision, Decision
+
+    for takedown in takedowns:
+        withdrawal = (
+            ConsentDecision.objects.filter(child=takedown.child, scope=takedown.scope, decision=Decision.WITHDRAWN,
+                                           decided_at__lte=takedown.opened_at)
+            .select_related("guardian").order_by("-decided_at", "-pk").first()
+        )
+        if withdrawal is not None:
+            notify([withdrawal.guardian], "The post has been taken down", MESSAGE, {"message": (
+                f"After you withdrew {takedown.child.first_name}'s {SCOPE_WORDS[takedown.scope]} photo consent, "
+                f"the nursery's post picturing {takedown.child.first_name} was removed from every "
+                f"{SCOPE_WORDS[takedown.scope]} channel on {_when(now)}."
+            )}, nursery=post.nursery)
+    scopes = sorted({SCOPE_WORDS[t.scope] for t in takedowns})
+    _tell([post.author], "Your post is down everywhere", post,
+          f"Your post was removed from every {' and '.join(scopes)} channel on {_when(now)}, as a parent's "
+          f"consent withdrawal required.")
+
+
+def record_platform_removal(*, post: Post, channel: Channel, removed_by, now: datetime | None = None) -> None:
+    """A platform confirmed it deleted the post (the Graph worker calls this): record the removal, confirm the
+    takedowns it completes, and finish taking the post down when nothing of it is left live."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(removed_by, "Removed from the platform"):
+        post = _locked(post)
+        publication = post.publications.select_for_update().filter(channel=channel).first()
+        if publication is None or publication.removed_at is not None:
+            return
+        publication.removed_at, publication.removed_by = now, removed_by
+        publication.save(update_fields=["removed_at", "removed_by"])
+        done = _settle_takedowns(post, user=None, note="", now=now)
+        before = post.status
+        if done:
+            _log(post, Action.TAKEDOWN_CONFIRMED, before, removed_by, now,
+                 f"Deleted from {channel.name} by the platform; the removal is complete.")
+        if post.status == S.PUBLISHED and not post.publications.filter(removed_at__isnull=True).exists():
+            post.status = workflow.move(removed_by, post, Action.TAKEN_DOWN)
+            post.save()
+
+
 def confirm_takedown(user, *, takedown: Takedown, note: str = "", now: datetime | None = None) -> Takedown:
     """A leader confirms the post is off every channel of the withdrawn scope."""
     now = now or timezone.now()
@@ -472,15 +536,18 @@ def confirm_takedown(user, *, takedown: Takedown, note: str = "", now: datetime 
         in_scope = post.publications.filter(removed_at__isnull=True, channel__audience=takedown.scope)
         for publication in in_scope.select_related("channel"):
             publisher_for(publication.channel).take_down(publication, user=user, now=now)
-        # Every open takedown of this post in the scope is met by the same removal.
-        for same in post.takedowns.filter(scope=takedown.scope, confirmed_at__isnull=True):
-            _confirm(same, user=user, note=note.strip(), now=now)
+        # Every open takedown of this post in the scope is met by the same removal (once the platforms confirm).
+        done = _settle_takedowns(post, user=user, note=note.strip(), now=now, scope=takedown.scope)
         before = post.status
         if post.status == S.PUBLISHED and not post.publications.filter(removed_at__isnull=True).exists():
             post.status = workflow.move(user, post, Action.TAKEN_DOWN)
             post.save()
-        _log(post, Action.TAKEDOWN_CONFIRMED, before, user, now,
-             f"Removed from the {SCOPE_WORDS[takedown.scope]} channels. {note.strip()}".strip())
+        if done:
+            _log(post, Action.TAKEDOWN_CONFIRMED, before, user, now,
+                 f"Removed from the {SCOPE_WORDS[takedown.scope]} channels. {note.strip()}".strip())
+        else:
+            _log(post, Action.TAKEDOWN_REQUESTED, before, user, now,
+                 f"Deleting from the {SCOPE_WORDS[takedown.scope]} channels in the background. {note.strip()}".strip())
     takedown.refresh_from_db()
     return takedown
 

@@ -309,13 +309,17 @@ def takedown(request, pk):
     form = NoteForm(request.POST or None, label="How it was removed (optional)", required=False)
     if request.method == "POST" and form.is_valid():
         try:
-            services.confirm_takedown(request.user, takedown=item, note=form.cleaned_data["note"])
+            item = services.confirm_takedown(request.user, takedown=item, note=form.cleaned_data["note"])
         except ServiceError as error:
             messages.error(request, error.message)
         else:
+            if item.is_open:
+                messages.success(request, "Deleting it on the platform in the background: this page shows how it "
+                                          "is going, and the takedown is confirmed once the platform says it is gone.")
+                return redirect("posts:takedown", pk=item.pk)
             messages.success(request, "Removal confirmed and recorded.")
             return redirect("posts:takedowns")
-    publications = item.post.publications.select_related("channel").filter(channel__audience=item.scope)
+    publications = queries.takedown_publications(item)
     return render(request, "posts/takedown.html", {"takedown": item, "form": form, "publications": publications})
 
 

@@ -52,6 +52,8 @@ class DeliveryState(models.TextChoices):
     RECONNECT = "reconnect", "Held until the channel is reconnected"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Not sent"
+    REMOVING = "removing", "Being deleted from the platform"
+    REMOVAL_FAILED = "removal_failed", "Could not be deleted: still on the platform"
     REMOVED = "removed", "Deleted from the platform"
 
 

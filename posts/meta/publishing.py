@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from consent.queries import children_lacking_consent
@@ -56,7 +57,9 @@ TRANSITIONS = {
     DeliveryState.RECONNECT: {DeliveryState.QUEUED, DeliveryState.CANCELLED},
     DeliveryState.FAILED: {DeliveryState.QUEUED, DeliveryState.CANCELLED},
     DeliveryState.CANCELLED: set(),
-    DeliveryState.PUBLISHED: {DeliveryState.REMOVED},
+    DeliveryState.PUBLISHED: {DeliveryState.REMOVING, DeliveryState.REMOVED},
+    DeliveryState.REMOVING: {DeliveryState.REMOVING, DeliveryState.REMOVED, DeliveryState.REMOVAL_FAILED},
+    DeliveryState.REMOVAL_FAILED: {DeliveryState.REMOVING, DeliveryState.REMOVED},
     DeliveryState.REMOVED: set(),
 }
 
@@ -545,7 +548,12 @@ def resume_after_reconnection(channel: Channel) -> int:
             delivery.attempts = 0
             delivery.save()
         _enqueue(delivery.pk)
-    return len(held)
+    # Deletions that stopped for the token are asked again: a takedown must not wait for someone to notice.
+    stuck = list(GraphDelivery.objects.select_for_update().select_related("channel").filter(
+        channel=channel, state=DeliveryState.REMOVAL_FAILED, error__kind=ErrorKind.TOKEN.value))
+    for delivery in stuck:
+        _request_removal(delivery, delivery.removed_by, timezone.now())
+    return len(held) + len(stuck)
 
 
 def sweep_due(*, now: datetime | None = None) -> int:
@@ -557,16 +565,31 @@ def sweep_due(*, now: datetime | None = None) -> int:
     ) + list(
         GraphDelivery.objects.filter(state=DeliveryState.SENDING, lease_until__lte=now).values_list("pk", flat=True)
     )
-    from posts.meta.tasks import deliver_to_platform
+    # Deletions waiting to try again, or whose worker died (or whose message was lost) once their lease ran out.
+    removals = list(
+        GraphDelivery.objects.filter(state=DeliveryState.REMOVING)
+        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, lease_until__lte=now)
+                | Q(next_attempt_at__isnull=True, lease_until__isnull=True, updated_at__lte=now - LEASE))
+        .values_list("pk", flat=True)
+    )
+    from posts.meta.tasks import deliver_to_platform, remove_from_platform
 
     outbox.enqueue_many(deliver_to_platform, [(delivery_id,) for delivery_id in due])
-    return len(due)
+    outbox.enqueue_many(remove_from_platform, [(delivery_id,) for delivery_id in removals])
+    return len(due) + len(removals)
 
 
 def retry_delivery(user, *, delivery: GraphDelivery, now: datetime | None = None) -> GraphDelivery:
     """A leader sends a failed delivery again (consent is re-checked by the worker before anything goes out)."""
     if not is_leader(user, delivery.post.nursery):
         raise ServiceError("Only the leadership team publishes posts.")
+    if delivery.state == DeliveryState.REMOVAL_FAILED:
+        with transaction.atomic():
+            delivery = GraphDelivery.objects.select_for_update().select_related("channel").get(pk=delivery.pk)
+            if delivery.state == DeliveryState.REMOVAL_FAILED:
+                client_for(delivery.channel)
+                _request_removal(delivery, user, now or timezone.now())
+        return delivery
     if delivery.state != DeliveryState.FAILED:
         raise ServiceError(f"Only a failed delivery can be tried again; this one is "
                            f"{delivery.get_state_display().lower()}.")
@@ -622,13 +645,14 @@ def take_down_delivery(user, *, post: Post, channel: Channel, now: datetime | No
         if delivery.state == DeliveryState.SENDING and delivery.lease_until and delivery.lease_until > now:
             raise ServiceError(f"The post is being sent to {channel.name} at this moment; try again in a minute.")
         label = platform_label(channel)
+        if delivery.state in (DeliveryState.REMOVING, DeliveryState.REMOVAL_FAILED):
+            if delivery.state == DeliveryState.REMOVAL_FAILED:  # asked again: try again
+                client_for(channel)
+                _request_removal(delivery, user, now)
+            return delivery
         if delivery.state == DeliveryState.PUBLISHED:
-            answer = call_platform(channel, lambda client: delete_object(client, delivery.external_id), now=now)
-            with acting_as(user, f"Deleted from {label}"):
-                _move(delivery, DeliveryState.REMOVED)
-                delivery.removed_at, delivery.removed_by = now, user
-                delivery.error = {"deletion": answer}
-                delivery.save()
+            client_for(channel)  # not connected, or needing reconnection: say so now, the leader does it by hand
+            _request_removal(delivery, user, now)
             return delivery
         note = ""
         if delivery.publish_started_at and not delivery.external_id:
@@ -654,6 +678,80 @@ def post_for_photo(channel: Channel, photo_id: str) -> Post | None:
         if photo_id in {str(value) for value in delivery.media_ids.values()}:
             return delivery.post
     return None
+
+
+def _request_removal(delivery: GraphDelivery, user, now: datetime) -> None:
+    """Record that the post is to be deleted and start the worker after commit, like publishing."""
+    label = platform_label(delivery.channel)
+    with acting_as(user, f"Deletion from {label} requested"):
+        _move(delivery, DeliveryState.REMOVING)
+        delivery.removed_by, delivery.attempts = user, 0
+        delivery.next_attempt_at = delivery.lease_until = None
+        delivery.error_message = f"Being deleted from {label}."
+        delivery.save()
+    from posts.meta.tasks import remove_from_platform
+
+    outbox.enqueue(remove_from_platform, delivery.pk)
+
+
+def remove(delivery_id: int, *, now: datetime | None = None) -> Outcome:
+    """The worker's half of a takedown: delete the post on the platform, with retries like publishing; when the
+    platform confirms, the posts workflow records the removal (and tells who needs to know)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            GraphDelivery.objects.select_for_update(of=("self",))
+            .select_related("channel", "post", "removed_by").filter(pk=delivery_id).first()
+        )
+        if delivery is None or delivery.state != DeliveryState.REMOVING:
+            return Outcome(delivery.state if delivery else "")
+        if delivery.lease_until and delivery.lease_until > now:
+            return Outcome(DeliveryState.REMOVING)  # another worker holds it
+        with acting_as(delivery.removed_by, f"Deleting from {platform_label(delivery.channel)}"):
+            delivery.attempts += 1
+            delivery.lease_until, delivery.next_attempt_at = now + LEASE, None
+            delivery.save()
+    label = platform_label(delivery.channel)
+    connection = ChannelConnection.objects.filter(channel=delivery.channel).first()
+    try:
+        if connection is None or not connection.usable:
+            raise GraphError(kind=ErrorKind.TOKEN, platform=label,
+                             message=f"“{delivery.channel.name}” is not connected to {label} any more.")
+        answer = delete_object(GraphClient(connection.access_token, platform=label), delivery.external_id)
+    except GraphError as error:
+        if error.kind is ErrorKind.TOKEN and connection is not None and connection.usable:
+            mark_reconnect_needed(connection, why=error.explain(), now=now)
+        if error.retryable and delivery.attempts < MAX_ATTEMPTS:
+            wait = backoff_seconds(delivery.attempts)
+            due = now + timedelta(seconds=wait)
+            message = f"{error.explain()} Next try at {timezone.localtime(due):%H:%M}."
+            _save(delivery, f"Deletion will be retried: {error.kind}", lease_until=None, next_attempt_at=due,
+                  error=error.as_record(), error_message=message)
+            return Outcome(DeliveryState.REMOVING, retry_in=wait)
+        return _removal_failed(delivery, error, now)
+    from posts.services import record_platform_removal
+
+    with transaction.atomic(), acting_as(delivery.removed_by, f"Deleted from {label}"):
+        _move(delivery, DeliveryState.REMOVED)
+        delivery.removed_at, delivery.lease_until = now, None
+        delivery.error, delivery.error_message = {"deletion": answer}, ""
+        delivery.save()
+        record_platform_removal(post=delivery.post, channel=delivery.channel, removed_by=delivery.removed_by, now=now)
+    return Outcome(DeliveryState.REMOVED)
+
+
+def _removal_failed(delivery: GraphDelivery, error: GraphError, now: datetime) -> Outcome:
+    gave_up = f" We tried {delivery.attempts} times and have stopped." if error.retryable else ""
+    label = platform_label(delivery.channel)
+    why = (f"{error.explain()}{gave_up} The post is still on {label}: delete it there by hand, or reconnect the "
+           f"channel and press “Try again”.")
+    with transaction.atomic(), acting_as(delivery.removed_by, f"Deletion failed: {error.kind}"):
+        _move(delivery, DeliveryState.REMOVAL_FAILED)
+        delivery.lease_until = None
+        delivery.error, delivery.error_message = error.as_record(), why
+        delivery.save()
+        _tell_leadership(delivery, f"Still on {delivery.channel.name}: {delivery.post}", why)
+    return Outcome(DeliveryState.REMOVAL_FAILED)
 
 
 def delete_object(client: GraphClient, object_id: str) -> dict:

@@ -22,6 +22,15 @@ def deliver_to_platform(delivery_id: int) -> str:
     return outcome.state
 
 
+@shared_task(acks_late=True)
+def remove_from_platform(delivery_id: int) -> str:
+    outcome = publishing.remove(delivery_id)
+    if outcome.retry_in is not None:
+        # The delivery records when it is due too, so the sweep restarts it if this message is lost.
+        outbox.enqueue_at(timezone.now() + timedelta(seconds=outcome.retry_in), remove_from_platform, delivery_id)
+    return outcome.state
+
+
 @shared_task(name="posts.graph_tasks.restart_due_deliveries", acks_late=True)
 def restart_due_deliveries() -> int:
     return publishing.sweep_due()

@@ -24,46 +24,108 @@ def published(world, facebook_page):
                                         external_id=f"{PAGE}_99", published_at=timezone.now())
 
 
-def test_a_takedown_deletes_the_post_on_the_platform_then_records_it(graph, world, published):
+@pytest.fixture
+def take_down(django_capture_on_commit_callbacks, drain_outbox):
+    """Ask for the deletion as the workflow does, and let the worker run it after commit (retries included)."""
+
+    def take_down(user, delivery):
+        with django_capture_on_commit_callbacks(execute=True):
+            take_down_delivery(user, post=delivery.post, channel=delivery.channel)
+        drain_outbox()
+        delivery.refresh_from_db()
+        return delivery
+
+    return take_down
+
+
+def test_a_takedown_deletes_the_post_on_the_platform_in_the_background(graph, world, published,
+                                                                       django_capture_on_commit_callbacks):
     graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json({"success": True})
-    delivery = take_down_delivery(world.deputy, post=published.post, channel=published.channel)
+    with django_capture_on_commit_callbacks() as callbacks:
+        delivery = take_down_delivery(world.deputy, post=published.post, channel=published.channel)
+    assert (delivery.state, delivery.removed_by) == (DeliveryState.REMOVING, world.deputy)
+    assert not graph.log  # nothing leaves before the transaction commits
+    for callback in callbacks:
+        callback()
+    delivery.refresh_from_db()
     assert (delivery.state, delivery.removed_by) == (DeliveryState.REMOVED, world.deputy)
     assert delivery.error == {"deletion": {"success": True}}
     assert graph.log[0][0].method == "DELETE"
     assert delivery.history.first().history_user == world.deputy
 
 
-def test_a_post_already_gone_from_the_platform_counts_as_removed(graph, world, published):
+def test_a_post_already_gone_from_the_platform_counts_as_removed(graph, world, published, take_down):
     graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(
         graph_error(100, "Unsupported delete request. Object does not exist", subcode=33), status=400)
-    delivery = take_down_delivery(world.leader, post=published.post, channel=published.channel)
+    delivery = take_down(world.leader, published)
     assert delivery.state == DeliveryState.REMOVED and delivery.error["deletion"]["already_gone"]
 
 
-def test_a_refused_deletion_records_nothing_and_says_why(graph, world, published):
-    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(
+def test_a_deletion_refused_for_a_while_is_retried_until_it_is_done(graph, world, published, take_down):
+    for _ in range(2):
+        graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(
+            graph_error(2, "Service temporarily unavailable", transient=True), status=503)
+    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json({"success": True})
+    delivery = take_down(world.leader, published)
+    assert (delivery.state, delivery.attempts) == (DeliveryState.REMOVED, 3)
+
+
+def test_a_deletion_that_keeps_failing_stops_and_tells_leadership(graph, world, published, take_down):
+    from nursery.models import Notification
+    from posts.meta.publishing import MAX_ATTEMPTS
+
+    graph.expect_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(
         graph_error(2, "Service temporarily unavailable"), status=503)
-    with pytest.raises(ServiceError, match="temporary problem"):
-        take_down_delivery(world.leader, post=published.post, channel=published.channel)
-    published.refresh_from_db()
-    assert published.state == DeliveryState.PUBLISHED and published.removed_at is None
+    delivery = take_down(world.leader, published)
+    assert (delivery.state, delivery.attempts) == (DeliveryState.REMOVAL_FAILED, MAX_ATTEMPTS)
+    assert delivery.removed_at is None and "still on Facebook" in delivery.error_message
+    assert Notification.objects.filter(recipient=world.leader, subject__startswith="Still on").exists()
 
 
-def test_an_expired_token_at_takedown_asks_for_reconnection(graph, world, published):
+def test_an_expired_token_at_takedown_asks_for_reconnection_and_resumes_after(graph, world, published, take_down,
+                                                                             django_capture_on_commit_callbacks,
+                                                                             drain_outbox):
+    from posts.meta.connections import connect_channel
+
     graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json(graph_error(190),
                                                                                          status=400)
-    with mock.patch("posts.meta.tasks.note_refused_token.apply_async") as note, pytest.raises(
-        ServiceError, match="reconnect the channel"
-    ):
-        take_down_delivery(world.leader, post=published.post, channel=published.channel)
-    published.refresh_from_db()
-    assert published.state == DeliveryState.PUBLISHED
-    # the channel is marked by a task sent at once: the takedown's own transaction rolls back
-    (connection_id, why), _ = note.call_args.args
-    note_refused_token(connection_id, why)
+    delivery = take_down(world.leader, published)
+    assert delivery.state == DeliveryState.REMOVAL_FAILED and "reconnect" in delivery.error_message
     assert ChannelConnection.objects.get().status == ConnectionStatus.RECONNECT
     with pytest.raises(ServiceError, match="needs reconnecting"):
         take_down_delivery(world.leader, post=published.post, channel=published.channel)
+    graph.expect_oneshot_request(path(PAGE), method="GET").respond_with_json({"id": PAGE, "name": "Kids Count"})
+    graph.expect_oneshot_request(path(f"{PAGE}_99"), method="DELETE").respond_with_json({"success": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        connect_channel(world.leader, channel=published.channel, access_token="EAAGnewtoken")
+    drain_outbox()
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.REMOVED
+
+
+def test_call_platform_marks_a_refused_token_at_once(graph, world, facebook_page):
+    from posts.meta.publishing import call_platform
+
+    graph.expect_oneshot_request(path("c1"), method="DELETE").respond_with_json(graph_error(190), status=400)
+    with mock.patch("posts.meta.tasks.note_refused_token.apply_async") as note, pytest.raises(
+        ServiceError, match="reconnect the channel"
+    ):
+        call_platform(facebook_page, lambda client: client.delete("c1"))
+    (connection_id, why), _ = note.call_args.args
+    note_refused_token(connection_id, why)
+    assert ChannelConnection.objects.get().status == ConnectionStatus.RECONNECT
+
+
+def test_the_sweep_restarts_a_deletion_whose_message_was_lost(world, published):
+    from nursery.models import OutboxMessage
+    from posts.meta.publishing import sweep_due
+
+    published.state, published.removed_by = DeliveryState.REMOVING, world.leader
+    published.save()
+    assert sweep_due(now=timezone.now()) == 0
+    assert sweep_due(now=timezone.now() + timedelta(minutes=6)) == 1
+    (message,) = OutboxMessage.objects.filter(task_name="posts.meta.tasks.remove_from_platform")
+    assert message.args == [published.pk]
 
 
 def test_a_post_published_by_hand_is_left_to_the_leader(world, facebook_page):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from consent.models import Scope
 from consent.services import withdraw_consent
 from nursery.errors import ServiceError
+from nursery.models import Notification
 from posts import services
 from posts.meta.models import ChannelConnection, DeliveryState, GraphDelivery
 from posts.models import PostStatus, Publication, Takedown
@@ -80,38 +81,84 @@ def test_a_withdrawal_while_the_worker_waits_stops_the_post_and_opens_a_takedown
     assert not graph.log
 
 
-def test_taking_a_post_down_deletes_it_on_the_platform_first(graph, world, approved,
-                                                             django_capture_on_commit_callbacks):
+def test_taking_a_post_down_deletes_it_on_the_platform_in_the_background(graph, world, approved,
+                                                                        django_capture_on_commit_callbacks):
     answer_photo_post(graph)
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_post(world.leader, post=approved)
     graph.expect_oneshot_request(path(f"{PAGE}_300"), method="DELETE").respond_with_json({"success": True})
 
-    services.take_down_post(world.deputy, post=approved, reason="A parent asked us to.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.take_down_post(world.deputy, post=approved, reason="A parent asked us to.")
 
     assert graph.log[-1][0].method == "DELETE" and graph.log[-1][0].path == path(f"{PAGE}_300")
     publication = Publication.objects.get()
     assert (publication.removed_by, GraphDelivery.objects.get().state) == (world.deputy, DeliveryState.REMOVED)
 
 
-def test_a_takedown_the_platform_refuses_stays_open_with_the_reason(graph, world, approved,
-                                                                    django_capture_on_commit_callbacks):
+@pytest.fixture
+def takedown_of_live_post(graph, world, approved, django_capture_on_commit_callbacks):
     answer_photo_post(graph)
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_post(world.leader, post=approved)
     withdraw_consent(world.parent, child=world.child, scope=Scope.PUBLIC)
     services.handle_consent_withdrawal(child_id=world.child.pk, scope=Scope.PUBLIC)
-    takedown = Takedown.objects.get()
+    return Takedown.objects.get()
+
+
+def test_a_takedown_the_platform_refuses_at_first_is_retried_until_the_post_is_down(
+        graph, world, approved, takedown_of_live_post, django_capture_on_commit_callbacks, drain_outbox):
     graph.expect_oneshot_request(path(f"{PAGE}_300"), method="DELETE").respond_with_json(
         graph_error(2, "Service temporarily unavailable"), status=503)
+    graph.expect_oneshot_request(path(f"{PAGE}_300"), method="DELETE").respond_with_json({"success": True})
+    before = Notification.objects.count()
 
-    with pytest.raises(ServiceError, match="temporary problem"):
-        services.confirm_takedown(world.leader, takedown=takedown, note="Removed.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_takedown(world.leader, takedown=takedown_of_live_post, note="Please delete it.")
+    drain_outbox()
 
-    takedown.refresh_from_db()
-    assert takedown.is_open
-    assert Publication.objects.get().removed_at is None
-    assert GraphDelivery.objects.get().state == DeliveryState.PUBLISHED
+    takedown = Takedown.objects.get()
+    assert (takedown.is_open, takedown.confirmed_by, takedown.confirmation_note) == (
+        False, world.leader, "Please delete it.")
+    assert Publication.objects.get().removed_at is not None
+    approved.refresh_from_db()
+    assert approved.status == PostStatus.TAKEN_DOWN
+    told = Notification.objects.order_by("pk")[before:]
+    parent_notice = [n for n in told if n.recipient == world.parent]
+    assert len(parent_notice) == 1 and "removed from every public channel" in parent_notice[0].body
+    assert [n for n in told if n.recipient == approved.author and n.subject == "Your post is down everywhere"]
+
+
+def test_a_takedown_still_deleting_stays_open_and_the_page_shows_progress(
+        client, graph, world, approved, takedown_of_live_post, django_capture_on_commit_callbacks, drain_outbox):
+    graph.expect_request(path(f"{PAGE}_300"), method="DELETE").respond_with_json(
+        graph_error(100, "Permissions error", kind="GraphMethodException"), status=400)
+    client.force_login(world.leader)
+    url = reverse("posts:takedown", args=[takedown_of_live_post.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"note": ""})
+    drain_outbox()
+    assert response.status_code == 302 and response["Location"] == url
+    takedown_of_live_post.refresh_from_db()
+    assert takedown_of_live_post.is_open and takedown_of_live_post.removal_requested_by == world.leader
+    assert GraphDelivery.objects.get().state == DeliveryState.REMOVAL_FAILED
+    page = client.get(url).content.decode()
+    assert "Still on Facebook." in page and "Try again" in page and "Removal requested by" in page
+    assert not Notification.objects.filter(recipient=world.parent, subject="The post has been taken down").exists()
+
+
+def test_a_takedown_of_a_post_published_by_hand_tells_the_parent_at_once(world):
+    from posts.models import Channel
+
+    grant(world.child, Scope.PUBLIC)
+    channel = Channel.objects.create(nursery=world.nursery, name="Website", platform="website",
+                                     audience=Scope.PUBLIC)
+    post = photo_post(world, children=[world.child], caption="Graduation", channels=[channel])
+    services.publish_post(world.leader, post=post, urls={channel.pk: "https://example.org/grad"})
+    withdraw_consent(world.parent, child=world.child, scope=Scope.PUBLIC)
+    services.handle_consent_withdrawal(child_id=world.child.pk, scope=Scope.PUBLIC)
+    services.confirm_takedown(world.leader, takedown=Takedown.objects.get(), note="Removed from the website.")
+    assert Notification.objects.filter(recipient=world.parent, subject="The post has been taken down").count() == 1
 
 
 def test_the_leader_publishes_from_the_post_page_without_typing_an_address(
