@@ -159,8 +159,8 @@ def erasure_list(request):
 
 
 def _erasure(request, pk) -> ErasureRequest:
-    return get_object_for_user(
-        request.user, ErasureRequest.objects.select_related("nursery", "subject", "carried_out_by"), pk=pk
+    return get_object_in_nursery(
+        request, ErasureRequest.objects.select_related("nursery", "subject", "carried_out_by"), pk=pk
     )
 
 
