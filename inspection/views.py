@@ -12,6 +12,7 @@ from inspection.forms import PeriodForm
 from inspection.models import InspectionPack
 from nursery.errors import ServiceError
 from nursery.exports import csv_lines
+from nursery.http import client_ip
 from nursery.models import Role
 from nursery.permissions import get_object_in_nursery, role_required
 
@@ -142,7 +143,7 @@ def pack_progress(request, pk):
 def pack_download(request, pk):
     pack = get_pack_for_user(request, pk)
     try:
-        services.record_download(request.user, pack=pack, ip_address=request.META.get("REMOTE_ADDR"),
+        services.record_download(request.user, pack=pack, ip_address=client_ip(request),
                                  user_agent=request.META.get("HTTP_USER_AGENT", ""))
     except ServiceError as exc:
         return HttpResponse(exc.message, status=410, content_type="text/plain; charset=utf-8")
