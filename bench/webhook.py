@@ -1,11 +1,13 @@
 """How fast does the Meta webhook acknowledge signed deliveries, and how fast does the worker screen them?
 
-Starts gunicorn on a free port with a temporary SQLite database (migrated, with one nursery and its
-Facebook Page channel, default screening rules) and a known META_APP_SECRET, unless ``--url`` points at a
-running server (then pass its ``--secret`` and make sure ``--page-id`` names one of its channels). Posts N
-distinct signed deliveries from C concurrent clients, each holding one comment change, and prints
-deliveries per second with p50/p99 latency. Then (own server only) it processes every stored delivery as
-the worker would, and prints the screening rate.
+Starts gunicorn on a free port with ``DJANGO_DEBUG`` off and the project's persistent-connection defaults,
+on a temporary SQLite database or ``--database-url`` (migrated, with one nursery and its Facebook Page
+channel, default screening rules) and a known META_APP_SECRET, unless ``--url`` points at a running server
+(then pass its ``--secret`` and make sure ``--page-id`` names one of its channels). Posts N distinct signed
+deliveries from C concurrent clients, each holding one comment change, and prints deliveries per second
+with p50/p99 latency, beside the same number of POSTs to a bare view on the same server (``bench/ok/``:
+no database, no signature) in the same run. Then (own server only) it drains the stored deliveries as
+the worker does, and prints the screening rate.
 
     .venv/bin/python bench/webhook.py [--deliveries 2000] [--concurrency 16] [--workers 4]
     .venv/bin/python bench/webhook.py --url http://127.0.0.1:8000/webhooks/meta/ --secret s --page-id 1000...
@@ -26,7 +28,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -39,15 +41,12 @@ Channel.objects.get_or_create(platform="facebook", external_id={page_id!r},
 """
 PROCESS = """
 import time
-from moderation.models import WebhookDelivery
-from moderation.services import process_delivery
-ids = list(WebhookDelivery.objects.filter(status="received").values_list("pk", flat=True))[:500]
+from moderation.services import drain_deliveries
 started = time.perf_counter()
-for pk in ids:
-    process_delivery(delivery_id=pk)
+done = drain_deliveries(time_budget=20)
 took = time.perf_counter() - started
-print(f"worker: {len(ids)} deliveries processed (stored, screened, queued) in {took:.1f} s = "
-      f"{len(ids) / took:.0f} per second, {1000 * took / max(len(ids), 1):.1f} ms each")
+print(f"worker: one drain processed {done} deliveries (stored, screened, queued) in {took:.1f} s = "
+      f"{done / took:.0f} per second, {1000 * took / max(done, 1):.1f} ms each")
 """
 TEXTS = [
     "What a lovely sports day, thank you to all the staff!",
@@ -65,7 +64,11 @@ def free_port() -> int:
 
 def start_server(tmp: Path, secret: str, page_id: str, workers: int, database_url: str | None):
     env = {**os.environ, "VAR_DIR": str(tmp), "DATABASE_URL": database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
-           "META_APP_SECRET": secret, "META_VERIFY_TOKEN": "bench", "DJANGO_DEBUG": "true",
+           "META_APP_SECRET": secret, "META_VERIFY_TOKEN": "bench", "DJANGO_DEBUG": "false",
+           "DJANGO_SETTINGS_MODULE": "bench.settings", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+           "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+           "DJANGO_SECURE_SSL_REDIRECT": "false",
+           "FIELD_ENCRYPTION_KEY": "neArfQKKHm_9mngfYNGQiGHH2BsUmpgloUmRdW15wdY=",
            "CELERY_BROKER_URL": "filesystem://", "LOG_LEVEL": "WARNING"}
     run = {"cwd": ROOT, "env": env, "check": True, "stdout": subprocess.DEVNULL}
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], **run)
@@ -101,6 +104,7 @@ def delivery(n: int, page_id: str) -> bytes:
 
 
 def post_all(url: str, secret: str, page_id: str, count: int, concurrency: int) -> tuple[list[float], dict]:
+    """POST ``count`` signed deliveries (or, to ``bench/ok/``, the same bodies unsigned) and time each."""
     parsed = urlparse(url)
     local = threading.local()
     statuses: dict[int, int] = {}
@@ -126,6 +130,11 @@ def post_all(url: str, secret: str, page_id: str, count: int, concurrency: int) 
     return latencies, statuses
 
 
+def summary(latencies: list[float]) -> str:
+    ms = sorted(1000 * t for t in latencies)
+    return f"p50 {statistics.median(ms):.1f} ms, p99 {ms[int(0.99 * (len(ms) - 1))]:.1f} ms, max {ms[-1]:.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deliveries", type=int, default=2000)
@@ -144,20 +153,27 @@ def main() -> None:
         if url is None:
             server, url, env = start_server(Path(tmp), args.secret, args.page_id, args.workers, args.database_url)
         try:
+            bare_url = urljoin(url, "/bench/ok/")
             post_all(url, args.secret, args.page_id, min(50, args.deliveries), args.concurrency)  # warm up
+            post_all(bare_url, args.secret, args.page_id, min(50, args.deliveries), args.concurrency)
             started = time.perf_counter()
             latencies, statuses = post_all(url, args.secret, args.page_id, args.deliveries, args.concurrency)
             elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            bare_latencies, bare_statuses = post_all(bare_url, args.secret, args.page_id, args.deliveries,
+                                                     args.concurrency)
+            bare_elapsed = time.perf_counter() - started
         finally:
             if server is not None:
                 server.terminate()
                 server.wait(10)
-        ms = sorted(1000 * t for t in latencies)
         print(f"webhook: {args.deliveries} signed deliveries, {args.concurrency} concurrent clients"
-              + (f", gunicorn x{args.workers}, {'PostgreSQL' if args.database_url else 'SQLite'}" if server
-                 else f" against {url}"))
-        print(f"  {args.deliveries / elapsed:.0f} deliveries per second; latency p50 {statistics.median(ms):.1f} ms, "
-              f"p99 {ms[int(0.99 * (len(ms) - 1))]:.1f} ms, max {ms[-1]:.1f} ms; statuses {statuses}")
+              + (f", gunicorn x{args.workers}, {'PostgreSQL' if args.database_url else 'SQLite'}, DEBUG off"
+                 if server else f" against {url}"))
+        rate, bare_rate = args.deliveries / elapsed, args.deliveries / bare_elapsed
+        print(f"  webhook   {rate:6.0f} per second; {summary(latencies)}; statuses {statuses}")
+        print(f"  bare view {bare_rate:6.0f} per second; {summary(bare_latencies)}; statuses {bare_statuses}")
+        print(f"  webhook ÷ bare view: {rate / bare_rate:.2f}")
         if env is not None:
             subprocess.run([PYTHON, "manage.py", "shell", "-c", PROCESS], cwd=ROOT, env=env, check=True)
 

@@ -35,5 +35,6 @@ def seed(demo) -> None:
         }}
         for index, (comment_id, author, text) in enumerate(COMMENTS)
     ]}]}
-    delivery = receive_delivery(body=json.dumps(payload).encode(), object_type="page")
-    process_delivery(delivery_id=delivery.pk)
+    delivery_id = receive_delivery(body=json.dumps(payload).encode(), object_type="page")
+    if delivery_id is not None:
+        process_delivery(delivery_id=delivery_id)

@@ -10,7 +10,13 @@ from nursery import outbox
 
 
 @shared_task(acks_late=True)
+def drain_webhook_deliveries() -> int:
+    return services.drain_deliveries()
+
+
+@shared_task(acks_late=True)
 def process_webhook_delivery(delivery_id: int) -> int:
+    # Deliveries are drained in batches now; outbox rows written before that still name this task.
     return services.process_delivery(delivery_id=delivery_id)
 
 

@@ -1,6 +1,7 @@
 """Settings, read once from environment variables; every variable is listed in the README."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -92,10 +93,13 @@ TEMPLATES = [
 ]
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Persistent connections: opening one cost about a third of a webhook request. Health checks test a
+# reused connection before the request uses it, so a database restart costs one retry, not an error.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -186,6 +190,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu polls the folder once a second by default: a task would wait half a second on average.
+        "polling_interval": float(env("CELERY_EMBEDDED_POLL_SECONDS", "0.05")),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -248,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 
     # --- moderation ---
+    # Every 5 seconds: process the webhook deliveries received since (the webhook only stores them).
+    "moderation-drain-webhook-deliveries": {
+        "task": "moderation.tasks.drain_webhook_deliveries", "schedule": timedelta(seconds=5),
+    },
     # Every 5 minutes, around the clock: items past their review target notify, then escalate.
     "moderation-escalate-overdue-items": {
         "task": "moderation.tasks.escalate_overdue_items",
@@ -301,6 +311,8 @@ INSPECTION_PACK_LINK_HOURS = int(env("INSPECTION_PACK_LINK_HOURS", "72"))
 
 # Meta (Facebook/Instagram) webhooks and Graph API.
 META_APP_SECRET = env("META_APP_SECRET")
+# On: each stored delivery waits for PostgreSQL's disk flush before the 200 (see moderation.services).
+WEBHOOK_SYNCHRONOUS_COMMIT = env_bool("WEBHOOK_SYNCHRONOUS_COMMIT", False)
 META_VERIFY_TOKEN = env("META_VERIFY_TOKEN")
 # Publishing through the Graph API: tests point the base URL at a local server.
 META_GRAPH_BASE_URL = env("META_GRAPH_BASE_URL", "https://graph.facebook.com").rstrip("/")

@@ -1,5 +1,4 @@
-"""Thin tasks: periodic ones (scheduled in settings.CELERY_BEAT_SCHEDULE) and the face search after an
-upload (through the outbox). Each is safe to run twice."""
+"""Thin periodic tasks (scheduled in settings.CELERY_BEAT_SCHEDULE); each is safe to run twice."""
 
 from celery import shared_task
 from django.utils import timezone
@@ -28,8 +27,3 @@ def escalate_overdue_takedowns() -> int:
 @shared_task(acks_late=True)
 def remind_waiting_approvals() -> int:
     return services.remind_waiting_approvals()
-
-
-@shared_task(acks_late=True)
-def find_faces(image_id: int) -> int | None:
-    return services.find_faces(image_id=image_id)

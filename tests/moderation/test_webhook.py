@@ -5,9 +5,12 @@ import hmac
 import json
 
 import pytest
+from django.db import connection
 
+from moderation import services
 from moderation.models import Comment, CommentEvent, CommentState, ItemStatus, ModerationItem, WebhookDelivery
-from moderation.services import process_delivery, resolve_item
+from moderation.services import drain_deliveries, process_delivery, resolve_item
+from nursery.models import OutboxMessage
 from posts.meta.webhooks import sign
 from posts.models import Publication
 from tests.moderation.conftest import IG_ID, PAGE_ID, SECRET, VERIFY_TOKEN
@@ -33,10 +36,13 @@ def post(client, payload_bytes, *, signature="auto", **headers):
 
 @pytest.fixture
 def deliver(client, django_capture_on_commit_callbacks):
+    """Post a signed delivery, then drain as the worker does every few seconds."""
+
     def _deliver(payload):
         with django_capture_on_commit_callbacks(execute=True):
             response = post(client, body(payload))
         assert response.status_code == 200, response.content
+        drain_deliveries()
         return response
 
     return _deliver
@@ -264,13 +270,54 @@ def test_an_unknown_page_is_logged_and_acknowledged(db, deliver, caplog):
     assert "unknown" in caplog.text
 
 
-def test_processing_happens_after_commit_not_in_the_request(client, page_channel, django_capture_on_commit_callbacks):
+def test_the_request_only_stores_the_delivery_in_one_statement_and_queues_no_task(
+    client, page_channel, django_capture_on_commit_callbacks, django_assert_num_queries
+):
     raw = body(page_delivery(PAGE_ID, feed_change(comment_id="4001_40", message="Hi", post_id="4001")))
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, django_assert_num_queries(2) as queries:
         assert post(client, raw).status_code == 200
+        assert post(client, raw).status_code == 200, "Meta's retry of the same body is acknowledged too"
+    assert all("ON CONFLICT (body_sha256) DO NOTHING" in q["sql"] for q in queries.captured_queries)
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.RECEIVED
-    assert not Comment.objects.exists()
-    assert len(callbacks) == 1
+    assert not Comment.objects.exists() and not OutboxMessage.objects.exists() and not callbacks
+    assert drain_deliveries() == 1
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.PROCESSED
+    assert Comment.objects.count() == 1
+
+
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_on_postgresql_only_the_setting_makes_the_delivery_wait_for_the_disk(
+    client, page_channel, settings, synchronous, django_assert_num_queries
+):
+    settings.WEBHOOK_SYNCHRONOUS_COMMIT = synchronous
+    raw = body(page_delivery(PAGE_ID, feed_change(comment_id="4001_41", message="Hi", post_id="4001")))
+    with django_assert_num_queries(1) as queries:
+        assert post(client, raw).status_code == 200
+    asynchronous = "set_config('synchronous_commit', 'off', true)" in queries.captured_queries[0]["sql"]
+    assert asynchronous == (connection.vendor == "postgresql" and not synchronous)
+    assert WebhookDelivery.objects.get().body == raw.decode()
+
+
+def test_a_drain_takes_every_received_delivery_in_order_and_survives_one_that_fails(
+    page_channel, client, monkeypatch, caplog
+):
+    for n in range(3):
+        post(client, body(page_delivery(PAGE_ID, feed_change(comment_id=f"4001_5{n}", message="Hi", post_id="4001"))))
+    first, second, third = WebhookDelivery.objects.order_by("received_at", "id")
+    real = services.process_delivery
+
+    def flaky(*, delivery_id, now=None):
+        if delivery_id == second.pk:
+            raise RuntimeError("database hiccup")
+        return real(delivery_id=delivery_id, now=now)
+
+    monkeypatch.setattr(services, "process_delivery", flaky)
+    assert drain_deliveries() == 2
+    assert "next drain tries again" in caplog.text
+    assert WebhookDelivery.objects.get(pk=second.pk).status == WebhookDelivery.Status.RECEIVED
+    monkeypatch.setattr(services, "process_delivery", real)
+    assert drain_deliveries() == 1 and drain_deliveries() == 0
+    assert Comment.objects.count() == 3
 
 
 # --- Instagram comments -----------------------------------------------------------------------------------

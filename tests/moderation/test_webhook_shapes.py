@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from moderation.models import Comment, CommentKind, ItemStatus, ModerationItem, Priority
-from moderation.services import acknowledge_items, process_delivery
+from moderation.services import acknowledge_items, drain_deliveries, process_delivery
 from posts.meta.models import DeliveryState, GraphDelivery
 from posts.meta.webhooks import sign
 from tests.moderation.conftest import IG_ID, PAGE_ID, SECRET
@@ -29,6 +29,7 @@ def deliver(client, django_capture_on_commit_callbacks):
             response = client.post(URL, data=raw, content_type="application/json",
                                    HTTP_X_HUB_SIGNATURE_256=sign(raw, SECRET))
         assert response.status_code == 200, response.content
+        drain_deliveries()
         return response
 
     return _deliver

@@ -31,3 +31,14 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = manage("check", **env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_connections_persist_with_health_checks_and_the_embedded_broker_polls_often(tmp_path):
+    code = ("from django.conf import settings as s; db = s.DATABASES['default']; "
+            "print(db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS'], "
+            "s.CELERY_BROKER_TRANSPORT_OPTIONS['polling_interval'])")
+    result = manage("shell", "-c", code, VAR_DIR=str(tmp_path), CELERY_BROKER_URL="filesystem://")
+    assert result.returncode == 0, result.stderr
+    max_age, health_checks, interval = result.stdout.splitlines()[-1].split()
+    assert int(max_age) >= 60 and health_checks == "True"
+    assert float(interval) <= 0.05, "a task queued on the embedded broker starts within 100 ms"
