@@ -4,7 +4,8 @@ Builds a throwaway test database (SQLite by default; PostgreSQL with DATABASE_UR
 bench's nursery (N children, two guardians each, four ledger rows each) and a year of activity: 300 posts
 published with 10 children pictured each, withdrawals with their takedowns, 5,000 comments reviewed, 60
 conduct incidents, the staff policy acknowledged. Then builds the pack the way the worker does
-(``inspection.services.build_pack``: read, PDF, CSV, ZIP, save) and prints the time, queries and size.
+(``inspection.services.build_pack``: read, PDF, CSV, ZIP, save) and prints the time, queries and size;
+then times the leadership dashboard's 12 monthly trends on the same data.
 
     .venv/bin/python bench/inspection_pack.py [--children 2000]
 """
@@ -135,6 +136,14 @@ def main() -> None:
         print(f"inspection pack: {took:.1f} s ({cpu:.1f} s of this process's CPU), "
               f"{len(queries.captured_queries)} queries, ZIP {pack.size / 1024:.0f} KiB")
         pack.file.delete(save=False)
+
+        from inspection.trends import trends
+
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            trends(nursery)
+            took = time.perf_counter() - start
+        print(f"dashboard trends, 12 months: {took:.2f} s, {len(queries.captured_queries)} queries")
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
 

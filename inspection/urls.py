@@ -5,6 +5,7 @@ from inspection import views
 app_name = "inspection"
 
 urlpatterns = [
+    path("inspection/trends/", views.dashboard, name="dashboard"),
     path("inspection/audit/", views.audit_export, name="audit"),
     path("inspection/audit.csv", views.audit_csv, name="audit_csv"),
     path("inspection/packs/", views.packs, name="packs"),

@@ -6,11 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from inspection import audit, services
+from inspection import audit, services, trends
+from inspection.charts import Chart, Series
 from inspection.forms import PeriodForm
 from inspection.models import InspectionPack
 from nursery.errors import ServiceError
 from nursery.exports import csv_lines
+from nursery.http import client_ip
 from nursery.models import Role
 from nursery.permissions import get_object_in_nursery, role_required
 
@@ -40,6 +42,53 @@ def audit_csv(request):
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- Leadership dashboard ------------------------------------------------------------------------
+
+
+def _charts(t: trends.Trends) -> list[Chart]:
+    labels, months = [m.short for m in t.months], [m.label for m in t.months]
+
+    def chart(slug, title, description, series, **kwargs):
+        return Chart(slug, title, description, labels, months,
+                     [Series(name, values, f"series-{i + 1}") for i, (name, values) in enumerate(series)], **kwargs)
+
+    return [
+        chart("coverage", "Photo consent coverage",
+              "Share of the children on roll with effective consent at the end of each month, per scope.",
+              [("Private parents' pages", t.coverage["closed"]), ("Public pages", t.coverage["public"])],
+              kind="line", unit="%", ceiling=100),
+        chart("comments", "Comments received and reviewed",
+              "Comments received in each month, and moderation items reviewed in it.",
+              [("Comments received", t.comments), ("Items reviewed", t.reviewed)]),
+        chart("review-target", "Reviewed within target",
+              "Share of the items reviewed in each month that were reviewed within their priority's target.",
+              [("Within target", t.within_target)], kind="line", unit="%", ceiling=100),
+        chart("review-median", "Median time to review",
+              "Median minutes from an item entering the queue to its review, per month.",
+              [("Median minutes", t.review_median)], unit=" min"),
+        chart("takedowns", "Takedowns against their deadlines",
+              "Takedowns opened in each month: removal confirmed within the deadline, or late (confirmed late or "
+              "still open past it).",
+              [("On time", t.takedowns_on_time), ("Late", t.takedowns_late)]),
+        chart("acknowledgements", "Policy acknowledgement",
+              "Share of today's staff and parents who had acknowledged the version in force at the end of each month.",
+              [("Staff policy", t.acknowledgements["staff"]), ("Parents' rules", t.acknowledgements["parents"])],
+              kind="line", unit="%", ceiling=100),
+        chart("incidents", "Conduct incidents opened and closed",
+              "Conduct incidents reported and closed in each month (counts only).",
+              [("Opened", t.incidents_opened), ("Closed", t.incidents_closed)]),
+    ]
+
+
+@role_required(LEADERSHIP)
+@require_GET
+def dashboard(request):
+    found = trends.trends(request.nursery)
+    return render(request, "inspection/dashboard.html", {
+        "charts": _charts(found), "period": f"{found.months[0].label} to {found.months[-1].label}",
+    })
 
 
 # --- Inspection packs ------------------------------------------------------------------------------
@@ -94,7 +143,7 @@ def pack_progress(request, pk):
 def pack_download(request, pk):
     pack = get_pack_for_user(request, pk)
     try:
-        services.record_download(request.user, pack=pack, ip_address=request.META.get("REMOTE_ADDR"),
+        services.record_download(request.user, pack=pack, ip_address=client_ip(request),
                                  user_agent=request.META.get("HTTP_USER_AGENT", ""))
     except ServiceError as exc:
         return HttpResponse(exc.message, status=410, content_type="text/plain; charset=utf-8")

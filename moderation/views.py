@@ -274,5 +274,7 @@ def meta_webhook(request):
         payload = parse_body(body)
     except BadDelivery:
         return HttpResponse("Malformed JSON.", status=400, content_type="text/plain")
-    services.receive_delivery(body=body, object_type=str(payload.get("object") or ""))
+    # PostgreSQL refuses NUL in text: a signed "\u0000" must not turn into a 500.
+    object_type = str(payload.get("object") or "").replace("\x00", "")
+    services.receive_delivery(body=body, object_type=object_type)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")

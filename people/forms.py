@@ -1,5 +1,7 @@
 from django import forms
 
+from nursery.models import Child, Role
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -9,3 +11,24 @@ class LeavingForm(forms.Form):
         help_text="The first day the child is no longer at the nursery. Empty: not leaving after all.",
     )
     reason = forms.CharField(max_length=200, help_text="Kept on the child's history, for example “Starting school”.")
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=Role.choices)
+    child = forms.ModelChoiceField(
+        queryset=Child.objects.none(), required=False, help_text="For a parent or carer: their child.",
+    )
+    relationship = forms.CharField(max_length=50, required=False, help_text="For example mother, father, carer.")
+    parental_responsibility = forms.BooleanField(
+        required=False, initial=True,
+        help_text="Only a parent or carer with parental responsibility can give or withdraw photo consent.",
+    )
+
+    def __init__(self, *args, nursery, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = Child.objects.on_roll().filter(nursery=nursery).order_by(
+            "first_name", "last_name"
+        )

@@ -1,17 +1,28 @@
 """People, rooms and children, managed by leadership in the app: every change is one function here."""
 
-from datetime import date, datetime
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
-from nursery.models import Child, Nursery
+from nursery.models import Child, Guardianship, Membership, Nursery, Role
 from nursery.permissions import is_leader
-from nursery.services import drop_parent_access_if_last
+from nursery.services import drop_parent_access_if_last, notify
 from nursery.signals import child_left
+from people.models import Invitation
 
 
 def require_leader(user, nursery: Nursery, what: str = "do this") -> None:
@@ -95,3 +106,182 @@ def retire_leavers(*, now: datetime | None = None) -> int:
         .values_list("pk", flat=True)
     )
     return sum(retire_leaver(pk, now=now) for pk in list(due))
+
+
+# --- Invitations --------------------------------------------------------------------------------------
+
+INVITATION_VALID = timedelta(days=7)
+STAFF_ROLES_INVITED = (Role.LEADERSHIP, Role.SAFEGUARDING_LEAD, Role.STAFF)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ServiceError(f"“{email}” is not an email address.") from exc
+    return email
+
+
+def user_for_email(email: str, *, first_name: str = "", last_name: str = ""):
+    """The one account with this email, created when there is none: an invitation never makes a duplicate."""
+    User = get_user_model()
+    matches = list(User.objects.filter(email__iexact=email)[:2])
+    if len(matches) > 1:
+        raise ServiceError(f"Two accounts share {email}; ask the administrator to merge them first.")
+    if matches:
+        return matches[0]
+    username, n = email[:150], 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        username = f"{email[:140]}-{n}"
+    user = User(username=username, email=email, first_name=first_name.strip()[:150], last_name=last_name.strip()[:150])
+    user.set_unusable_password()  # nobody knows a password until the invited person sets one
+    user.save()
+    return user
+
+
+def invite_person(
+    user, *, nursery: Nursery, email: str, first_name: str = "", last_name: str = "", role: str,
+    child: Child | None = None, relationship: str = "", parental_responsibility: bool = True,
+    now: datetime | None = None,
+) -> Invitation | None:
+    """Give a person a role at the nursery (a parent: a guardianship of ``child``) and email them a link to
+    set their password. Someone who already has a password is told by notification instead, and ``None``
+    is returned. Never emails a password; never creates a second account for the same email."""
+    now = now or timezone.now()
+    require_leader(user, nursery, "invite people")
+    email = clean_email(email)
+    if role not in Role.values:
+        raise ServiceError("Choose a role.")
+    if role == Role.PARENT:
+        if child is None or child.nursery_id != nursery.pk:
+            raise ServiceError("Choose the child this parent or carer is for.")
+        relationship = " ".join((relationship or "").split())[:50]
+        if not relationship:
+            raise ServiceError("Say how they are related to the child, for example mother or grandparent.")
+    who = " ".join(p for p in (first_name.strip(), last_name.strip()) if p) or email
+    with transaction.atomic(), acting_as(user, f"Invited {who} as {Role(role).label}"):
+        person = user_for_email(email, first_name=first_name, last_name=last_name)
+        if role == Role.PARENT:
+            Guardianship.objects.get_or_create(user=person, child=child, defaults={
+                "relationship": relationship, "has_parental_responsibility": parental_responsibility,
+            })
+        Membership.objects.get_or_create(user=person, nursery=nursery, role=role)
+        if person.has_usable_password():
+            notify([person], f"You now have access to {nursery.name} on Safe Sharing", "nursery/email/message.txt",
+                   {"message": f"{user.get_full_name() or user.username} added you to {nursery.name} as "
+                               f"{Role(role).label.lower()}. Sign in with your usual password."},
+                   nursery=nursery, url=landing_url(role))
+            return None
+        if Invitation.objects.filter(nursery=nursery, user=person, accepted_at=None, revoked_at=None).exists():
+            raise ServiceError(f"{who} already has an invitation waiting: resend it from the invitations list.")
+        invitation = Invitation.objects.create(
+            nursery=nursery, user=person, email=email, role=role, invited_by=user, created_at=now,
+        )
+        _send_again(invitation)
+        return invitation
+
+
+def _send_again(invitation: Invitation) -> None:
+    from people.tasks import send_invitation
+
+    invitation.send_pending, invitation.token_hash = True, ""  # the old link stops working at once
+    invitation.sends += 1
+    invitation.save()
+    outbox.enqueue(send_invitation, invitation.pk, key=f"people.invitation:{invitation.pk}:{invitation.sends}")
+
+
+def _open_invitation(user, invitation: Invitation, what: str) -> Invitation:
+    require_leader(user, invitation.nursery, f"{what} invitations")
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("nursery", "user").get(
+        pk=invitation.pk
+    )
+    if invitation.accepted_at:
+        raise ServiceError("This invitation was already accepted.")
+    if invitation.revoked_at:
+        raise ServiceError("This invitation was revoked; invite the person again.")
+    return invitation
+
+
+def resend_invitation(user, *, invitation: Invitation) -> Invitation:
+    """A new link, valid for another 7 days from sending; the previous link stops working."""
+    with transaction.atomic(), acting_as(user, f"Resent the invitation to {invitation.email}"):
+        invitation = _open_invitation(user, invitation, "resend")
+        _send_again(invitation)
+        return invitation
+
+
+def revoke_invitation(user, *, invitation: Invitation, now: datetime | None = None) -> Invitation:
+    """The link stops working. The person keeps their role or guardianship (remove those separately)."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, f"Revoked the invitation to {invitation.email}"):
+        invitation = _open_invitation(user, invitation, "revoke")
+        invitation.revoked_at, invitation.revoked_by = now, user
+        invitation.token_hash, invitation.send_pending = "", False
+        invitation.save()
+        return invitation
+
+
+def send_invitation_email(*, invitation_id: int, now: datetime | None = None) -> bool:
+    """Email a new link, once per send however often the task runs (the outbox delivers at least once).
+
+    The token is made here and only its hash stored, so it exists nowhere but in the email.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",)).select_related("nursery", "user", "invited_by")
+            .filter(pk=invitation_id, send_pending=True, accepted_at=None, revoked_at=None).first()
+        )
+        if invitation is None:
+            return False
+        token = secrets.token_urlsafe(32)
+        invitation.token_hash, invitation.send_pending = _hash(token), False
+        invitation.sent_at, invitation.expires_at = now, now + INVITATION_VALID
+        with acting_as(None, "Invitation emailed"):
+            invitation.save()
+        link = settings.SITE_URL.rstrip("/") + reverse("people:invitation", args=[token])
+        body = render_to_string("people/email/invitation.txt", {"invitation": invitation, "link": link})
+        # Sent inside the transaction: if the mail server refuses, the send rolls back and the retry sends.
+        send_mail(f"Your invitation to {invitation.nursery.name} on Safe Sharing", body, None, [invitation.email])
+    return True
+
+
+def invitation_for_token(token: str, *, now: datetime | None = None, lock: bool = False) -> Invitation:
+    """The open invitation a link names, or ServiceError saying why the link no longer works."""
+    now = now or timezone.now()
+    found = Invitation.objects.select_related("nursery", "user").filter(token_hash=_hash(token or ""))
+    invitation = (found.select_for_update(of=("self",)) if lock else found).first() if token else None
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        raise ServiceError("This invitation link is no longer valid. If you have set your password, sign in; "
+                           "otherwise ask the nursery to send a new invitation.")
+    if invitation.expires_at is None or invitation.expires_at <= now:
+        raise ServiceError("This invitation link has expired. Please ask the nursery to send a new one.")
+    return invitation
+
+
+def accept_invitation(*, token: str, password: str, now: datetime | None = None) -> Invitation:
+    """The invited person sets their password; the link is used up."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = invitation_for_token(token, now=now, lock=True)
+        person = invitation.user
+        with acting_as(person, "Accepted the invitation and set a password"):
+            person.set_password(password)
+            person.is_active = True
+            person.save()
+            invitation.accepted_at, invitation.token_hash = now, ""
+            invitation.save()
+    return invitation
+
+
+def landing_url(role: str) -> str:
+    """Where an invited person starts: a parent at their children's photo consent, staff at the policy."""
+    if role == Role.PARENT:
+        return reverse("consent:mine")
+    return reverse("staff_conduct:policy", kwargs={"kind": "staff"})

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from nursery.admin import AuditedAdmin, ReadOnlyAdminMixin
-from posts.models import Channel, Occasion, Post, PostEvent, PostImage, Publication, Takedown
+from posts.models import Channel, DetectedFace, Occasion, Post, PostEvent, PostImage, Publication, Takedown
 
 
 @admin.register(Channel)
@@ -45,13 +45,30 @@ class PostAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     inlines = [PostImageInline, PostEventInline]
 
 
+class DetectedFaceInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DetectedFace
+    fields = ["number", "x", "y", "width", "height"]
+    readonly_fields = fields
+    extra = 0
+
+
 @admin.register(PostImage)
 class PostImageAdmin(ReadOnlyAdminMixin, AuditedAdmin):
-    list_display = ["alt_text", "post", "no_identifiable_child", "width", "height"]
-    list_filter = ["post__nursery", "no_identifiable_child"]
+    list_display = ["alt_text", "post", "no_identifiable_child", "face_search", "width", "height"]
+    list_filter = ["post__nursery", "no_identifiable_child", "face_search"]
+    inlines = [DetectedFaceInline]
     search_fields = ["alt_text", "children__first_name", "children__last_name"]
     # The file fields are not shown: a photo of a child is served only through the permission-checked page.
     exclude = ["image", "thumbnail"]
+
+
+@admin.register(DetectedFace)
+class DetectedFaceAdmin(ReadOnlyAdminMixin, AuditedAdmin):
+    """Boxes found by the detector (posts/faces.py): where a face is, never whose."""
+
+    list_display = ["__str__", "image", "x", "y", "width", "height"]
+    list_filter = ["image__post__nursery"]
+    list_select_related = ["image"]
 
 
 @admin.register(PostEvent)

@@ -167,6 +167,15 @@ class PostEvent(AppendOnlyModel):
         return f"{self.get_action_display()} ({self.post_id}, v{self.version})"
 
 
+class FaceSearch(models.TextChoices):
+    """Where the worker is with looking for faces in a photo (posts/faces.py)."""
+
+    PENDING = "pending", "Looking for faces"
+    DONE = "done", "Faces counted"
+    FAILED = "failed", "Face detection failed"
+    NOT_RUN = "not_run", "Not checked for faces (added before face detection)"
+
+
 class PostImage(models.Model):
     """A processed photo (metadata stripped, re-encoded); the original upload is never kept."""
 
@@ -181,6 +190,8 @@ class PostImage(models.Model):
         default=False, help_text="Confirmed: no child can be identified in this photo."
     )
     position = models.PositiveSmallIntegerField(default=0)
+    face_search = models.CharField(max_length=10, choices=FaceSearch.choices, default=FaceSearch.PENDING)
+    faces_searched_at = models.DateTimeField(null=True, blank=True)
 
     history = history(m2m_fields=[children])
 
@@ -189,6 +200,30 @@ class PostImage(models.Model):
 
     def __str__(self) -> str:
         return self.alt_text
+
+
+class DetectedFace(models.Model):
+    """Where the detector found a face in a photo: a rectangle in the photo's pixels, and nothing else.
+
+    Never an embedding, template or any measurement of the face: nothing here could tell whose face it
+    is, or find the same face in another photo. Numbered left to right, as on the post's page.
+    """
+
+    image = models.ForeignKey(PostImage, on_delete=models.CASCADE, related_name="faces")
+    number = models.PositiveSmallIntegerField()
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    history = history()
+
+    class Meta:
+        ordering = ["image", "number"]
+        constraints = [models.UniqueConstraint(fields=["image", "number"], name="one_face_number_per_image")]
+
+    def __str__(self) -> str:
+        return f"Face {self.number} in photo {self.image_id}"
 
 
 class Publication(models.Model):

@@ -6,6 +6,7 @@ post's history (``PostEvent``) and the audit trail (``acting_as``), and notifies
 after commit.
 """
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from consent.queries import State, consent_states
+from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Nursery, Role
@@ -26,14 +28,27 @@ from nursery.permissions import is_leader, is_staff_member, users_with_role
 from nursery.services import notify
 from posts import workflow
 from posts.captions import CaptionCheck, check_caption
+from posts.faces import detect_faces_in_file
 from posts.gate import SCOPE_WORDS, consent_problems, pictured_children, refusal
 from posts.images import process_upload
-from posts.models import Channel, Occasion, Post, PostEvent, PostImage, PostStatus, Publication, Takedown
+from posts.models import (
+    Channel,
+    DetectedFace,
+    FaceSearch,
+    Occasion,
+    Post,
+    PostEvent,
+    PostImage,
+    PostStatus,
+    Publication,
+    Takedown,
+)
 from posts.publishing import publisher_for, publisher_named
 
 Action = PostEvent.Action
 S = PostStatus
 MESSAGE = "posts/email/message.txt"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -171,6 +186,11 @@ def _attach(post: Post, processed, *, position: int, alt_text: str = "", childre
     image.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
     image.save()
     image.children.set(children)
+    from posts.tasks import find_faces
+
+    # Through the outbox: the search is recorded with the photo and runs once it has committed, even if
+    # the broker is down at that moment.
+    outbox.enqueue(find_faces, image.pk, key=f"find-faces-{image.pk}")
     return image
 
 
@@ -273,6 +293,41 @@ def remove_image(user, *, image: PostImage, now: datetime | None = None) -> None
         transaction.on_commit(lambda: [storage.delete(name) for name in files if name])
 
     _edit(user, image.post, "Removed a photo", change, now=now)
+
+
+# --- faces -----------------------------------------------------------------------------------------
+
+
+def find_faces(*, image_id: int, now: datetime | None = None) -> int | None:
+    """Count the faces in one photo and store where they are (boxes only): the worker's job, never a request's.
+
+    Safe to run twice: only a photo still waiting is searched, and the result is written with its row
+    locked, so two workers racing store one set of boxes. A photo whose search fails says so, and its
+    post is checked as before face detection (each child tagged by hand, or no child confirmed).
+    Returns the number of faces found, or None when there was nothing to do.
+    """
+    image = PostImage.objects.filter(pk=image_id, face_search=FaceSearch.PENDING).first()
+    if image is None:
+        return None
+    try:
+        with image.image.open("rb") as file:
+            boxes = detect_faces_in_file(file)
+        outcome = FaceSearch.DONE
+    except Exception:
+        # Anything from a missing file to a damaged one or the task's time limit: say so on the page.
+        logger.exception("Face detection failed for photo %s", image_id)
+        boxes, outcome = [], FaceSearch.FAILED
+    with transaction.atomic():
+        image = PostImage.objects.select_for_update().filter(pk=image_id, face_search=FaceSearch.PENDING).first()
+        if image is None:
+            return None
+        image.face_search, image.faces_searched_at = outcome, now or timezone.now()
+        image.save(update_fields=["face_search", "faces_searched_at"])
+        DetectedFace.objects.bulk_create(
+            DetectedFace(image=image, number=number, x=box.x, y=box.y, width=box.width, height=box.height)
+            for number, box in enumerate(boxes, start=1)
+        )
+    return len(boxes)
 
 
 # --- the approval workflow ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Thin periodic tasks (scheduled in settings.CELERY_BEAT_SCHEDULE); each is safe to run twice."""
+"""Thin tasks: periodic ones (scheduled in settings.CELERY_BEAT_SCHEDULE) and the face search after an
+upload (through the outbox). Each is safe to run twice."""
 
 from celery import shared_task
 from django.utils import timezone
@@ -27,3 +28,8 @@ def escalate_overdue_takedowns() -> int:
 @shared_task(acks_late=True)
 def remind_waiting_approvals() -> int:
     return services.remind_waiting_approvals()
+
+
+@shared_task(acks_late=True)
+def find_faces(image_id: int) -> int | None:
+    return services.find_faces(image_id=image_id)

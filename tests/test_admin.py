@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from nursery.admin import AuditedAdmin
 
-OUR_APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "retention", "inspection"]
+OUR_APPS = ["nursery", "consent", "posts", "moderation", "staff_conduct", "retention", "inspection", "people"]
 # Models without a history table of their own, and why.
 NO_HISTORY_NEEDED = {
     "nursery.notification": "records a moment; never changes except read/emailed stamps",

@@ -165,3 +165,11 @@ def test_fuzzed_deliveries_never_cause_a_500_and_always_process(client, page_cha
         process_delivery(delivery_id=delivery.pk)
     assert not WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.PROCESSED).exists()
     assert Comment.objects.filter(external_id="9_1").count() <= 1
+
+
+def test_a_signed_nul_object_type_is_stored_without_it(client, page_channel):
+    """PostgreSQL refuses NUL in text columns: it must be dropped, not turned into a 500."""
+    response = post(client, json.dumps({"object": "pa\u0000ge", "entry": []}).encode())
+
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().object_type == "page"

@@ -26,3 +26,13 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db):
     assert get_user_model().objects.get(username="leader").check_password("kidscount-demo")
     other = Nursery.objects.get(name="Little Acorns")
     assert not Membership.objects.filter(nursery=other, user__username__in=expected).exists()
+
+
+def test_seed_demo_shows_a_pending_invitation(db):
+    from people.models import Invitation
+
+    seed()
+    seed()
+    [invitation] = Invitation.objects.all()
+    assert invitation.email == "tom.hughes@kidscount.example" and invitation.accepted_at is None
+    assert invitation.user.guardianships.get().child.first_name == "Isla"

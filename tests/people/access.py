@@ -1,5 +1,31 @@
-from tests.access import Access, leadership_page
+from tests.access import Access, everyone, expect, leadership_page
+
+
+def an_invitation(world):
+    """One open invitation of the world's nursery, made once per test."""
+    from django.utils import timezone
+
+    from people.models import Invitation
+    from tests.factories import UserFactory
+
+    invitation = world.extra.get("invitation")
+    if invitation is None:
+        invitation = Invitation.objects.create(
+            nursery=world.nursery, user=UserFactory(username="invitee"), email="invitee@example.org",
+            role="staff", invited_by=world.leader, created_at=timezone.now(), send_pending=False,
+        )
+        world.extra["invitation"] = invitation
+    return {"pk": invitation.pk}
+
 
 ACCESS = [
     Access("people:child_leaving", leadership_page(outsider=404), kwargs=lambda w: {"pk": w.child.pk}),
+    Access("people:invitations", leadership_page()),
+    Access("people:invite", leadership_page()),
+    Access("people:invitation_resend", expect(leader=302), method="post", kwargs=an_invitation),
+    Access("people:invitation_revoke", expect(leader=302), method="post", kwargs=an_invitation,
+           note="revoked by the leader's request; later actors get the 'already revoked' message, still 302"),
+    Access("people:invitation", everyone(410, anonymous=410), kwargs=lambda w: {"token": "not-a-token"},
+           note="the emailed link; anyone may open it, a wrong or used token is 410"),
+    Access("people:invitation_accept", everyone(410, anonymous=410), note="without a valid link in the session"),
 ]

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from consent.models import Scope
-from posts.models import Channel, Occasion, Platform, Post, PostImage
+from posts.models import Channel, DetectedFace, FaceSearch, Occasion, Platform, Post, PostImage
 from tests.factories import NurseryFactory, UserFactory
 
 
@@ -63,8 +63,22 @@ class PostImageFactory(factory.django.DjangoModelFactory):
     image = factory.LazyFunction(lambda: ContentFile(jpeg_bytes(), name="photo.jpg"))
     thumbnail = factory.LazyFunction(lambda: ContentFile(jpeg_bytes((32, 24)), name="thumb.jpg"))
     alt_text = "Children singing on stage"
+    # As the worker leaves a photo in which it found no face; tests about faces add DetectedFace rows.
+    face_search = FaceSearch.DONE
 
     @factory.post_generation
     def children(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.children.set(extracted)
+
+
+class DetectedFaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DetectedFace
+
+    image = factory.SubFactory(PostImageFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    x = factory.LazyAttribute(lambda f: 10 * f.number)
+    y = 5
+    width = 8
+    height = 8

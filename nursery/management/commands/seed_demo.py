@@ -17,7 +17,7 @@ from nursery.audit import acting_as
 from nursery.models import Child, Guardianship, Membership, Nursery, Role, Room
 
 DEMO_PASSWORD = "kidscount-demo"
-APPS_WITH_DEMO_DATA = ["consent", "posts", "moderation", "staff_conduct"]
+APPS_WITH_DEMO_DATA = ["consent", "posts", "moderation", "staff_conduct", "people"]
 
 FAMILIES = [
     # (surname, children: (first name, room, date of birth), guardians: (username, first name, relationship))
