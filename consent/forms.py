@@ -6,6 +6,7 @@ from consent.services import clean_signature
 from consent.uploads import MAX_SCAN_BYTES
 from nursery.errors import ServiceError
 from nursery.models import Child
+from nursery.signatures import mismatch_message, signs_for
 
 
 class SignatureField(forms.CharField):
@@ -24,6 +25,8 @@ class SeenForm(forms.Form):
 
 
 class GrantForm(SeenForm):
+    """``signer``: the person signing, whose name on record the typed signature must be."""
+
     wording = forms.IntegerField(widget=forms.HiddenInput)
     read = forms.BooleanField(
         label="I have read this and I agree", error_messages={"required": "Please tick to say you have read it."}
@@ -33,6 +36,16 @@ class GrantForm(SeenForm):
         widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words"}),
         error_messages={"required": "Please type your full name as your signature."},
     )
+
+    def __init__(self, *args, signer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signer = signer
+
+    def clean_signature(self):
+        signature = self.cleaned_data["signature"]
+        if self.signer is not None and not signs_for(signature, self.signer):
+            raise forms.ValidationError(mismatch_message(self.signer, own=True))
+        return signature
 
 
 class ChooseChildForm(forms.Form):
@@ -79,6 +92,13 @@ class PaperForm(forms.Form):
 
     def clean_signature(self):
         return " ".join(self.cleaned_data["signature"].split())
+
+    def clean(self):
+        data = super().clean()
+        guardian, signature = data.get("guardian"), data.get("signature")
+        if guardian and signature and not signs_for(signature, guardian):
+            self.add_error("signature", mismatch_message(guardian, own=False))
+        return data
 
 
 class WordingForm(forms.Form):

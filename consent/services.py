@@ -17,6 +17,7 @@ from nursery.errors import ServiceError
 from nursery.models import Child, Guardianship, Nursery, Role
 from nursery.permissions import is_leader, is_staff_member, users_with_role
 from nursery.services import notify
+from nursery.signatures import mismatch_message, signs_for
 
 NOT_CHECKED = object()  # a caller that rendered no form (a script, the shell) has seen nothing to compare
 
@@ -97,6 +98,8 @@ def grant_consent(
     with transaction.atomic(), acting_as(user, f"Granted {scope} photo consent online"):
         child = _lock_child(child)
         _responsible_guardianship(user, child)
+        if not signs_for(signature, user):
+            raise ServiceError(mismatch_message(user, own=True))
         wording = _current_wording(child, scope)
         if wording.pk != wording_id:
             raise ServiceError(
@@ -210,6 +213,8 @@ def record_paper_decision(
     with transaction.atomic(), acting_as(user, f"Recorded a paper {decision} of {scope} photo consent"):
         child = _lock_child(child)
         _responsible_guardianship_of(guardian, child)
+        if signature and not signs_for(signature, guardian):
+            raise ServiceError(mismatch_message(guardian, own=False))
         current = _current_wording(child, scope)
         wording = wording or current
         if wording.nursery_id != child.nursery_id or wording.scope != scope:

@@ -80,7 +80,7 @@ def grant(request, child_pk, scope):
     scope = _scope_or_404(scope)
     if not guardianship.has_parental_responsibility:
         raise PermissionDenied("Only a parent or carer with parental responsibility can decide.")
-    form = GrantForm(request.POST)
+    form = GrantForm(request.POST, signer=request.user)
     if not form.is_valid():
         return _decide_page(request, guardianship, scope, form=form, status=400)
     try:

@@ -5,6 +5,7 @@ from django.utils import timezone
 from nursery.errors import ServiceError
 from nursery.models import Role
 from nursery.permissions import users_with_role
+from nursery.signatures import mismatch_message, signs_for
 from staff_conduct import queries
 from staff_conduct.evidence import check_evidence
 from staff_conduct.models import AppealDecision, Outcome, PolicyKind, Source, Status
@@ -59,6 +60,16 @@ class AcknowledgeForm(CrispyForm):
         label="Type your full name to confirm that you have read and will follow this policy", max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+
+    def __init__(self, *args, signer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signer = signer
+
+    def clean_signature(self):
+        signature = self.cleaned_data["signature"]
+        if self.signer is not None and not signs_for(signature, self.signer):
+            raise forms.ValidationError(mismatch_message(self.signer, own=True))
+        return signature
 
 
 class PublishVersionForm(CrispyForm):

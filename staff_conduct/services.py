@@ -20,6 +20,7 @@ from nursery.errors import ServiceError
 from nursery.models import Nursery, Role
 from nursery.permissions import has_role, is_leader, is_staff_member, roles_of, users_with_role
 from nursery.services import notify
+from nursery.signatures import mismatch_message, signs_for
 from staff_conduct.clock import add_working_days, end_of_day, local_date
 from staff_conduct.evidence import check_evidence
 from staff_conduct.models import (
@@ -104,6 +105,8 @@ def acknowledge_policy(
 ) -> Acknowledgement:
     now = now or timezone.now()
     signature = _clean_signature(signature)
+    if not signs_for(signature, user):
+        raise ServiceError(mismatch_message(user, own=True))
     document = version.document
     if not AUDIENCE[document.kind] & roles_of(user, document.nursery_id):
         raise ServiceError(f"The {document.title.lower()} is not for you to acknowledge.")

@@ -65,7 +65,7 @@ def acknowledge(request, kind):
     kind = _kind_or_404(kind)
     if not has_role(request.user, request.nursery, *AUDIENCE[kind]):
         raise PermissionDenied
-    form = forms.AcknowledgeForm(request.POST)
+    form = forms.AcknowledgeForm(request.POST, signer=request.user)
     if not form.is_valid():
         return _policy_page(request, kind, form, status=400)
     version = queries.current_version(request.nursery, kind)

@@ -51,7 +51,7 @@ class Access:
     expect: dict[str, int]
     kwargs: Callable | None = None  # world -> URL kwargs, called afresh for each actor
     method: str = "get"
-    data: Callable | None = None  # world -> POST data
+    data: Callable | None = None  # world -> POST data; a callable value is called with the acting user
     note: str = ""
     query: str = ""
     extra: dict = field(default_factory=dict)

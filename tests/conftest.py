@@ -110,8 +110,8 @@ def world(db) -> World:
     deputy = member(nursery, Role.LEADERSHIP, username="deputy", first_name="Daniel", last_name="Reid")
     nursery.whistleblowing_officer = deputy
     nursery.save()
-    dsl = member(nursery, Role.SAFEGUARDING_LEAD, username="dsl")
-    practitioner = member(nursery, Role.STAFF, username="practitioner")
+    dsl = member(nursery, Role.SAFEGUARDING_LEAD, username="dsl", first_name="Priya", last_name="Shah")
+    practitioner = member(nursery, Role.STAFF, username="practitioner", first_name="Chloe", last_name="Bennett")
     child = ChildFactory(nursery=nursery, room=RoomFactory(nursery=nursery, name="Preschool"),
                          first_name="Amara", last_name="Okafor")
     parent = GuardianshipFactory(

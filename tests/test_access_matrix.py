@@ -53,10 +53,11 @@ def test_no_expectation_for_a_url_that_does_not_exist():
     assert not set(DECLARED) - project_url_names()
 
 
-def _probe(client, world, url_name: str, entry: Access):
+def _probe(client, world, url_name: str, entry: Access, user):
     url = reverse(url_name, kwargs=entry.kwargs(world) if entry.kwargs else None) + entry.query
     if entry.method == "post":
-        return client.post(url, entry.data(world) if entry.data else {})
+        data = entry.data(world) if entry.data else {}
+        return client.post(url, {key: value(user) if callable(value) else value for key, value in data.items()})
     return client.get(url)
 
 
@@ -69,16 +70,17 @@ def test_access(url_name, world, split_people, client):
         user = world.actor(actor)
         if user is not None:
             client.force_login(user)
-        response = _probe(client, world, url_name, entry)
+        response = _probe(client, world, url_name, entry, user)
         if response.status_code != entry.expect[actor]:
             wrong.append(f"{actor}: expected {entry.expect[actor]}, got {response.status_code}")
     for actor, split in SPLIT_ACTORS.items():
         client.logout()
-        client.force_login(split_people[split.person])
+        user = split_people[split.person]
+        client.force_login(user)
         session = client.session
         session[SESSION_KEY] = (world.nursery if split.works_here else world.other_nursery).pk
         session.save()
-        response = _probe(client, world, url_name, entry)
+        response = _probe(client, world, url_name, entry, user)
         if response.status_code not in split.expected(entry, actor):
             wrong.append(f"{actor}: expected {split.expected(entry, actor)}, got {response.status_code}")
     assert not wrong, f"{url_name}: " + "; ".join(wrong)

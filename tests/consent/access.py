@@ -11,9 +11,13 @@ def child_scope(w) -> dict:
     return {"child_pk": w.child.pk, "scope": Scope.PUBLIC}
 
 
+def signed(user) -> str:
+    return user.get_full_name() if user else ""
+
+
 def grant_data(w) -> dict:
     wording = wordings(w.nursery)[Scope.PUBLIC]
-    return {"wording": wording.pk, "read": "on", "signature": "Grace Okafor", "seen": ""}
+    return {"wording": wording.pk, "read": "on", "signature": signed, "seen": ""}
 
 
 def scan(w) -> dict:

@@ -50,7 +50,7 @@ def test_a_double_submit_racing_itself_records_one_grant(family):
 
     def submit():
         grant_consent(mum, child=child, scope=Scope.CLOSED, wording_id=wording[Scope.CLOSED].pk,
-                      signature="Mum Parent", seen_decision_id=None)
+                      signature=mum.get_full_name(), seen_decision_id=None)
 
     outcomes = race(submit, submit)
     assert sorted(outcomes) == sorted(["recorded", "You have already given this consent; nothing has changed."])
@@ -61,7 +61,7 @@ def test_a_grant_racing_the_other_parents_withdrawal_is_refused_or_seen(family):
     child, mum, dad, wording = family
     outcomes = race(
         lambda: grant_consent(mum, child=child, scope=Scope.CLOSED, wording_id=wording[Scope.CLOSED].pk,
-                              signature="Mum Parent", seen_decision_id=None),
+                              signature=mum.get_full_name(), seen_decision_id=None),
         lambda: withdraw_consent(dad, child=child, scope=Scope.CLOSED, seen_decision_id=None),
     )
     assert outcomes.count("recorded") == 1, outcomes

@@ -177,3 +177,14 @@ def test_a_form_on_an_old_wording_is_recorded_as_such(world, wording):
     decision = record(world, wording=wording[Scope.CLOSED])
     assert decision.wording.version == 1
     assert consent_state(world.child, Scope.CLOSED).state == "wording_changed"
+
+
+def test_the_name_on_a_paper_form_must_be_the_chosen_parents(client, world, wording):
+    client.force_login(world.practitioner)
+    response = client.post(reverse("consent:paper", args=[world.child.pk]), {
+        "scope": Scope.PUBLIC, "decision": Decision.GRANTED, "guardian": world.parent.pk,
+        "signature": "Mickey Mouse", "signed_on": timezone.localdate().isoformat(), "scan": upload(),
+    })
+    assert response.status_code == 400
+    assert "must be the name of the parent or carer chosen (Grace Okafor)" in response.content.decode()
+    assert not ConsentDecision.objects.exists()

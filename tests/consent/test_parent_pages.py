@@ -183,3 +183,15 @@ def test_each_page_refuses_the_wrong_method(client, world, wording, name, args, 
     url = reverse(name, args=[world.child.pk if a == "child" else a for a in args])
     assert getattr(client, method)(url).status_code == 405
     assert not ConsentDecision.objects.exists()
+
+
+def test_a_signature_that_is_not_the_parents_name_is_refused_on_the_form(parent_client, world, wording):
+    response = parent_client.post(decide_url(world, name="grant"), grant_form(wording, signature="Mickey Mouse"))
+    assert response.status_code == 400
+    assert "Please sign with your full name as the nursery has it: Grace Okafor" in response.content.decode()
+    assert not ConsentDecision.objects.exists()
+
+
+def test_the_parents_name_signs_however_it_is_typed(parent_client, world, wording):
+    parent_client.post(decide_url(world, name="grant"), grant_form(wording, signature="grace  OKAFOR"))
+    assert ConsentDecision.objects.get().signature == "grace OKAFOR"

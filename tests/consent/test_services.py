@@ -219,3 +219,9 @@ def test_a_guardian_can_answer_a_standing_withdrawal_with_the_same_wording_again
     grant_consent(mum, child=child, scope=Scope.CLOSED, wording_id=wording[Scope.CLOSED].pk,
                   signature="Grace Okafor")
     assert consent_state(child, Scope.CLOSED).state == State.GRANTED
+
+
+def test_it_refuses_a_signature_that_is_not_the_signers_name(world, wording):
+    with pytest.raises(ServiceError, match="Grace Okafor"):
+        give(world, wording, signature="Mickey Mouse")
+    assert not ConsentDecision.objects.exists()

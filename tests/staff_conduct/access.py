@@ -1,4 +1,5 @@
 from tests.access import Access, expect, leadership_page, staff_page
+from tests.consent.access import signed
 
 
 def _incident(world):
@@ -39,7 +40,7 @@ ACCESS = [
     Access("staff_conduct:policy", staff_page(), kwargs=kind("staff"),
            note="parents never see the staff policy; everyone reads the parents' rules (tested in test_views)"),
     Access("staff_conduct:acknowledge", expect(practitioner=302, dsl=302, leader=302, outsider=302),
-           kwargs=kind("staff"), method="post", data=lambda w: {"signature": "A Name", "version": "0"},
+           kwargs=kind("staff"), method="post", data=lambda w: {"signature": signed, "version": "0"},
            note="staff acknowledge the staff policy (a stale version is sent back to read it again)"),
     Access("staff_conduct:policies", leadership_page()),
     Access("staff_conduct:publish", leadership_page(), kwargs=kind("staff")),

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def acknowledge(user, version, **extra):
-    return services.acknowledge_policy(user, version=version, signature="Chloe Bennett", **extra)
+    return services.acknowledge_policy(user, version=version, signature=user.get_full_name(), **extra)
 
 
 def test_it_records_who_which_version_when_and_the_typed_name(world, staff_policy):

@@ -322,3 +322,20 @@ def test_the_leadership_home_lists_incidents_open_for_more_than_30_days(world, c
         link = reverse("staff_conduct:incident", args=[incident.pk])
         assert (f'href="{link}"' in section) is shown, incident
     assert "2 waiting for an investigator" in home.replace("</span>", "").replace('<span class="state-no">', "")
+
+
+def test_an_acknowledgement_signed_with_another_name_is_refused_on_the_form(world, client, staff_policy):
+    login(client, world.practitioner)
+    response = client.post(reverse("staff_conduct:acknowledge", args=["staff"]),
+                           {"signature": "Mickey Mouse", "version": staff_policy.pk})
+    assert response.status_code == 400
+    assert "Please sign with your full name as the nursery has it: Chloe Bennett" in response.content.decode()
+    assert not Acknowledgement.objects.exists()
+
+
+def test_the_service_refuses_another_name_too(world, staff_policy):
+    from nursery.errors import ServiceError
+    from staff_conduct.services import acknowledge_policy
+
+    with pytest.raises(ServiceError, match="Chloe Bennett"):
+        acknowledge_policy(world.practitioner, version=staff_policy, signature="Priya Shah")
