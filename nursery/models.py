@@ -83,6 +83,7 @@ class Nursery(models.Model):
 class Room(models.Model):
     nursery = models.ForeignKey(Nursery, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
+    archived_at = models.DateTimeField(null=True, blank=True, help_text="An archived room takes no children.")
 
     history = history()
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from nursery.models import Child, Role
+from nursery.models import Child, Role, Room
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -32,3 +32,30 @@ class InviteForm(forms.Form):
         self.fields["child"].queryset = Child.objects.on_roll().filter(nursery=nursery).order_by(
             "first_name", "last_name"
         )
+
+
+class ChildForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(widget=DATE)
+    joined_on = forms.DateField(label="Joined on", widget=DATE)
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False)
+    reason = forms.CharField(max_length=200, required=False, help_text="Why (kept on the child's history).")
+
+    def __init__(self, *args, nursery, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = Room.objects.filter(nursery=nursery, archived_at__isnull=True)
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Room name")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=200)
+
+
+class StaffRoleForm(forms.Form):
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in (Role.LEADERSHIP, Role.SAFEGUARDING_LEAD, Role.STAFF)]
+    )

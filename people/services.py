@@ -18,7 +18,7 @@ from django.utils import timezone
 from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
-from nursery.models import Child, Guardianship, Membership, Nursery, Role
+from nursery.models import Child, Guardianship, Membership, Nursery, Role, Room
 from nursery.permissions import is_leader
 from nursery.services import drop_parent_access_if_last, notify
 from nursery.signals import child_left
@@ -285,3 +285,137 @@ def landing_url(role: str) -> str:
     if role == Role.PARENT:
         return reverse("consent:mine")
     return reverse("staff_conduct:policy", kwargs={"kind": "staff"})
+
+
+# --- Rooms --------------------------------------------------------------------------------------------
+
+
+def _room_name(nursery: Nursery, name: str, *, exclude: int | None = None) -> str:
+    name = " ".join((name or "").split())[:100]
+    if not name:
+        raise ServiceError("Give the room a name.")
+    if Room.objects.filter(nursery=nursery, name__iexact=name).exclude(pk=exclude).exists():
+        raise ServiceError(f"There is already a room called {name}.")
+    return name
+
+
+def add_room(user, *, nursery: Nursery, name: str) -> Room:
+    require_leader(user, nursery, "manage rooms")
+    with transaction.atomic(), acting_as(user, "Added a room"):
+        return Room.objects.create(nursery=nursery, name=_room_name(nursery, name))
+
+
+def rename_room(user, *, room: Room, name: str) -> Room:
+    require_leader(user, room.nursery, "manage rooms")
+    with transaction.atomic(), acting_as(user, f"Renamed the room {room.name}"):
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        room.name = _room_name(room.nursery, name, exclude=room.pk)
+        room.save(update_fields=["name"])
+        return room
+
+
+def archive_room(user, *, room: Room, now: datetime | None = None) -> Room:
+    """An archived room takes no new children; it keeps its history and its name on past records."""
+    now = now or timezone.now()
+    require_leader(user, room.nursery, "manage rooms")
+    with transaction.atomic(), acting_as(user, f"Archived the room {room.name}"):
+        room = Room.objects.select_for_update().get(pk=room.pk)
+        if room.archived_at:
+            raise ServiceError("This room is already archived.")
+        if Child.objects.on_roll(timezone.localdate(now)).filter(room=room).exists():
+            raise ServiceError(f"Move the children in {room.name} to another room first.")
+        room.archived_at = now
+        room.save(update_fields=["archived_at"])
+        return room
+
+
+# --- Children -----------------------------------------------------------------------------------------
+
+
+def _check_room(nursery: Nursery, room: Room | None) -> None:
+    if room is not None and (room.nursery_id != nursery.pk or room.archived_at):
+        raise ServiceError("Choose one of the nursery's open rooms.")
+
+
+def _check_child(*, first_name: str, last_name: str, date_of_birth: date, joined_on: date) -> tuple[str, str]:
+    first_name, last_name = " ".join((first_name or "").split()), " ".join((last_name or "").split())
+    if not first_name or not last_name:
+        raise ServiceError("Give the child's first and last name.")
+    if date_of_birth > joined_on:
+        raise ServiceError("A child cannot join before they are born: check the dates.")
+    return first_name[:100], last_name[:100]
+
+
+def add_child(
+    user, *, nursery: Nursery, first_name: str, last_name: str, date_of_birth: date, joined_on: date,
+    room: Room | None,
+) -> Child:
+    require_leader(user, nursery, "add children")
+    _check_room(nursery, room)
+    first_name, last_name = _check_child(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth,
+                                         joined_on=joined_on)
+    with transaction.atomic(), acting_as(user, "Added a child to the roll"):
+        if Child.objects.filter(nursery=nursery, first_name__iexact=first_name, last_name__iexact=last_name,
+                                date_of_birth=date_of_birth).exists():
+            raise ServiceError(f"{first_name} {last_name}, born {date_of_birth:%-d %B %Y}, is already on the roll.")
+        return Child.objects.create(nursery=nursery, first_name=first_name, last_name=last_name,
+                                    date_of_birth=date_of_birth, joined_on=joined_on, room=room)
+
+
+def update_child(
+    user, *, child: Child, first_name: str, last_name: str, date_of_birth: date, joined_on: date,
+    room: Room | None, reason: str = "",
+) -> Child:
+    """Correct a child's details or move them to another room; the history says who and why."""
+    require_leader(user, child.nursery, "change a child's details")
+    _check_room(child.nursery, room)
+    first_name, last_name = _check_child(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth,
+                                         joined_on=joined_on)
+    if child.left_on and joined_on > child.left_on:
+        raise ServiceError("The joining date cannot be after the leaving date.")
+    moved = room != child.room
+    why = " ".join((reason or "").split()) or ("Moved to another room" if moved else "Details corrected")
+    with transaction.atomic(), acting_as(user, why):
+        child = Child.objects.select_for_update().get(pk=child.pk)
+        child.first_name, child.last_name = first_name, last_name
+        child.date_of_birth, child.joined_on, child.room = date_of_birth, joined_on, room
+        child.save()
+        return child
+
+
+# --- Staff --------------------------------------------------------------------------------------------
+
+
+def _last_leader(membership: Membership) -> bool:
+    return membership.role == Role.LEADERSHIP and not Membership.objects.filter(
+        nursery=membership.nursery_id, role=Role.LEADERSHIP,
+    ).exclude(pk=membership.pk).exists()
+
+
+def change_staff_role(user, *, membership: Membership, role: str) -> Membership:
+    require_leader(user, membership.nursery, "change staff roles")
+    if role not in STAFF_ROLES_INVITED or membership.role not in STAFF_ROLES_INVITED:
+        raise ServiceError("Choose a staff role.")
+    with transaction.atomic(), acting_as(user, f"Role changed to {Role(role).label}"):
+        membership = Membership.objects.select_for_update().select_related("nursery").get(pk=membership.pk)
+        if membership.role == role:
+            raise ServiceError("That is already their role.")
+        if _last_leader(membership):
+            raise ServiceError("The nursery needs at least one member of the leadership team.")
+        if Membership.objects.filter(user=membership.user_id, nursery=membership.nursery, role=role).exists():
+            raise ServiceError("They already hold that role; remove this one instead.")
+        membership.role = role
+        membership.save(update_fields=["role"])
+        return membership
+
+
+def remove_staff_role(user, *, membership: Membership, reason: str) -> None:
+    require_leader(user, membership.nursery, "remove staff")
+    if membership.role not in STAFF_ROLES_INVITED:
+        raise ServiceError("Parents and carers are removed from their child's page.")
+    reason = _reason(reason, "are removing this role")
+    with transaction.atomic(), acting_as(user, f"Removed the role {Role(membership.role).label}: {reason}"):
+        membership = Membership.objects.select_for_update().select_related("nursery").get(pk=membership.pk)
+        if _last_leader(membership):
+            raise ServiceError("The nursery needs at least one member of the leadership team.")
+        membership.delete()

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from nursery.errors import ServiceError
 from nursery.middleware import SESSION_KEY
-from nursery.models import Child, Role
+from nursery.models import Child, Guardianship, Membership, Role, Room
 from nursery.permissions import get_object_in_nursery, role_required
+from nursery.services import remove_guardian, set_parental_responsibility
 from people import forms, queries, services
 from people.models import Invitation
 
@@ -36,7 +37,7 @@ def child_leaving(request, pk):
             left_on = form.cleaned_data["left_on"]
             messages.success(request, f"{child.first_name} leaves on {left_on:%-d %B %Y}." if left_on
                              else f"{child.first_name} is no longer leaving.")
-            return redirect("consent:evidence", child.pk)
+            return redirect("people:child", child.pk)
     return render(request, "people/child_leaving.html", {"child": child, "form": form})
 
 
@@ -147,3 +148,201 @@ def invitation_accept(request):
         messages.success(request, f"Welcome to {invitation.nursery.name}. Your password is set.")
         return redirect(services.landing_url(invitation.role))
     return render(request, "people/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+# --- Children -----------------------------------------------------------------------------------------
+
+
+def _int(value) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
+
+
+@role_required(Role.LEADERSHIP)
+@require_GET
+def children(request):
+    q, status = request.GET.get("q", "").strip(), request.GET.get("status") or "on_roll"
+    room_id = _int(request.GET.get("room"))
+    found = queries.children(request.nursery, q=q, room_id=room_id, status=status)
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
+    return render(request, "people/children.html", {
+        "page": page, "q": q, "status": status, "room_id": room_id, "statuses": queries.CHILD_STATUSES,
+        "rooms": Room.objects.filter(nursery=request.nursery).order_by("name"),
+    })
+
+
+def _child_data(form) -> dict:
+    data = dict(form.cleaned_data)
+    data.pop("reason", None)
+    return data
+
+
+@role_required(Role.LEADERSHIP)
+def child_new(request):
+    form = forms.ChildForm(request.POST or None, nursery=request.nursery)
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = services.add_child(request.user, nursery=request.nursery, **_child_data(form))
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"{child.full_name} was added. Now invite their parents or carers.")
+            return redirect("people:child", child.pk)
+    return render(request, "people/child_form.html", {"form": form})
+
+
+@role_required(Role.LEADERSHIP)
+def child(request, pk):
+    child = _child(request, pk)
+    initial = {f: getattr(child, f) for f in ("first_name", "last_name", "date_of_birth", "joined_on", "room")}
+    form = forms.ChildForm(request.POST or None, nursery=request.nursery, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_child(request.user, child=child, reason=form.cleaned_data["reason"], **_child_data(form))
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("people:child", child.pk)
+    return render(request, "people/child.html", {
+        "child": child, "form": form, "history": queries.child_history(child),
+        "guardianships": child.guardianships.select_related("user").order_by("-has_parental_responsibility", "pk"),
+        "invitations": {i.user_id: i for i in Invitation.objects.filter(nursery=request.nursery,
+                                                                        user__guardianships__child=child)},
+        "now": timezone.now(),
+    })
+
+
+def _guardianship(request, pk) -> Guardianship:
+    return get_object_in_nursery(request, Guardianship.objects.select_related("child__nursery", "user"), pk=pk,
+                                 nursery_field="child__nursery")
+
+
+@role_required(Role.LEADERSHIP)
+@require_POST
+def guardian_remove(request, pk):
+    guardianship = _guardianship(request, pk)
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("Say why this parent or carer is being removed.")
+        ended = remove_guardian(request.user, guardianship=guardianship, reason=form.cleaned_data["reason"])
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{guardianship.user.get_full_name() or guardianship.user.username} was removed."
+                         + (" Photo consent no longer holds; posts are being stopped." if ended else ""))
+    return redirect("people:child", guardianship.child_id)
+
+
+@role_required(Role.LEADERSHIP)
+@require_POST
+def guardian_responsibility(request, pk):
+    guardianship = _guardianship(request, pk)
+    form = forms.ReasonForm(request.POST)
+    value = request.POST.get("value") == "yes"
+    try:
+        if not form.is_valid():
+            raise ServiceError("Say why parental responsibility changed.")
+        set_parental_responsibility(request.user, guardianship=guardianship, value=value,
+                                    reason=form.cleaned_data["reason"])
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Parental responsibility updated.")
+    return redirect("people:child", guardianship.child_id)
+
+
+# --- Rooms --------------------------------------------------------------------------------------------
+
+
+@role_required(Role.LEADERSHIP)
+def rooms(request):
+    form = forms.RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.add_room(request.user, nursery=request.nursery, name=form.cleaned_data["name"])
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Room {room.name} added.")
+            return redirect("people:rooms")
+    return render(request, "people/rooms.html", {"rooms": queries.rooms(request.nursery), "form": form})
+
+
+@role_required(Role.LEADERSHIP)
+@require_POST
+def room_rename(request, pk):
+    room = get_object_in_nursery(request, Room, pk=pk)
+    form = forms.RoomForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("Give the room a name.")
+        services.rename_room(request.user, room=room, name=form.cleaned_data["name"])
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Room renamed.")
+    return redirect("people:rooms")
+
+
+@role_required(Role.LEADERSHIP)
+@require_POST
+def room_archive(request, pk):
+    room = get_object_in_nursery(request, Room, pk=pk)
+    try:
+        services.archive_room(request.user, room=room)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Room {room.name} archived.")
+    return redirect("people:rooms")
+
+
+# --- Staff --------------------------------------------------------------------------------------------
+
+
+@role_required(Role.LEADERSHIP)
+@require_GET
+def staff(request):
+    q, role = request.GET.get("q", "").strip(), request.GET.get("role", "")
+    page = Paginator(queries.staff(request.nursery, q=q, role=role), 25).get_page(request.GET.get("page"))
+    return render(request, "people/staff.html", {
+        "page": page, "q": q, "role": role, "roles": [(r.value, r.label) for r in queries.STAFF_ROLE_ORDER],
+        "history": queries.staff_history(request.nursery),
+    })
+
+
+def _membership(request, pk) -> Membership:
+    return get_object_in_nursery(request, Membership.objects.select_related("user", "nursery"), pk=pk)
+
+
+@role_required(Role.LEADERSHIP)
+@require_POST
+def staff_role(request, pk):
+    membership = _membership(request, pk)
+    form = forms.StaffRoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("Choose a staff role.")
+        services.change_staff_role(request.user, membership=membership, role=form.cleaned_data["role"])
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Role changed.")
+    return redirect("people:staff")
+
+
+@role_required(Role.LEADERSHIP)
+@require_POST
+def staff_remove(request, pk):
+    membership = _membership(request, pk)
+    form = forms.ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ServiceError("Say why this role is being removed.")
+        services.remove_staff_role(request.user, membership=membership, reason=form.cleaned_data["reason"])
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Role removed.")
+    return redirect("people:staff")

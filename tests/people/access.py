@@ -18,8 +18,29 @@ def an_invitation(world):
     return {"pk": invitation.pk}
 
 
+def guardianship(world):
+    return {"pk": world.child.guardianships.get(user=world.parent).pk}
+
+
+def membership(world):
+    return {"pk": world.practitioner.memberships.get(nursery=world.nursery).pk}
+
+
 ACCESS = [
     Access("people:child_leaving", leadership_page(outsider=404), kwargs=lambda w: {"pk": w.child.pk}),
+    Access("people:children", leadership_page()),
+    Access("people:child_new", leadership_page()),
+    Access("people:child", leadership_page(outsider=404), kwargs=lambda w: {"pk": w.child.pk}),
+    Access("people:guardian_remove", expect(leader=302), method="post", kwargs=guardianship,
+           note="without a reason the leader is refused with a message"),
+    Access("people:guardian_responsibility", expect(leader=302), method="post", kwargs=guardianship),
+    Access("people:rooms", leadership_page()),
+    Access("people:room_rename", expect(leader=302), method="post", kwargs=lambda w: {"pk": w.child.room_id}),
+    Access("people:room_archive", expect(leader=302), method="post", kwargs=lambda w: {"pk": w.child.room_id},
+           note="refused for the leader: Amara is on roll in it"),
+    Access("people:staff", leadership_page()),
+    Access("people:staff_role", expect(leader=302), method="post", kwargs=membership),
+    Access("people:staff_remove", expect(leader=302), method="post", kwargs=membership),
     Access("people:invitations", leadership_page()),
     Access("people:invite", leadership_page()),
     Access("people:invitation_resend", expect(leader=302), method="post", kwargs=an_invitation),
