@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres lint check clean
+.PHONY: run test test-postgres lint check clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ test-postgres: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# One archive holding the database and MEDIA_ROOT (README, Production: Backup and restore).
+# `make backup` or `make backup BACKUP=/safe/place/today.tar.gz`; never includes FIELD_ENCRYPTION_KEY.
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup $(if $(BACKUP),--output "$(BACKUP)")
+
+# Rebuild an EMPTY database (DATABASE_URL) and an empty MEDIA_ROOT: `make restore BACKUP=path/to/archive.tar.gz`.
+restore: $(VENV)/.installed
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=path/to/archive.tar.gz"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)"
 
 clean:
 	rm -rf $(VENV) var

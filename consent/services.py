@@ -1,3 +1,4 @@
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,8 +17,10 @@ from nursery.audit import acting_as
 from nursery.errors import ServiceError
 from nursery.models import Child, Guardianship, Nursery, Role
 from nursery.permissions import is_leader, is_staff_member, users_with_role
-from nursery.services import notify
+from nursery.services import Message, notify, notify_each
 from nursery.signatures import mismatch_message, signs_for
+
+logger = logging.getLogger(__name__)
 
 NOT_CHECKED = object()  # a caller that rendered no form (a script, the shell) has seen nothing to compare
 
@@ -376,33 +379,72 @@ def _send_for_nursery(nursery: Nursery, now: datetime) -> int:
             ask(decision.guardian, children[decision.child_id], decision.scope, RequestKind.NEW_WORDING,
                 f"v{wording.version}", timezone.localdate(wording.published_at))
 
-    sent = sum(_send_request(users[user_id], items, nursery, now) for (user_id, _), items in due.items())
+    sent = 0
+    batches = list(due.items())
+    for start in range(0, len(batches), SWEEP_CHUNK):
+        chunk = [(users[user_id], items) for (user_id, _), items in batches[start:start + SWEEP_CHUNK]]
+        try:
+            sent += _send_requests(chunk, nursery, now)
+        except Exception:  # noqa: BLE001 - one bad chunk must not stop the rest: tomorrow's run tries it again
+            logger.exception("Consent requests for %s: a chunk of %d guardians failed", nursery, len(chunk))
     return sent + _tell_leadership_of_expiries(nursery, expired, history_of, now)
 
 
-def _send_request(user, items: list[_Due], nursery: Nursery, now: datetime) -> int:
-    child = items[0].child
-    try:
-        with transaction.atomic():
-            for item in items:
-                ConsentRequest.objects.create(
-                    nursery=nursery, child=child, scope=item.scope, kind=item.kind, recipient=user,
-                    cycle=item.cycle, round=item.round, sent_at=now,
+SWEEP_CHUNK = 1000  # guardians per transaction: five queries each, however many children they are asked about
+
+
+def _send_requests(chunk: list[tuple[object, list[_Due]]], nursery: Nursery, now: datetime) -> int:
+    """Record and send a chunk of requests in a fixed number of queries; return how many were sent.
+
+    A request another run recorded first (the unique round) is not sent again: the chunk then keeps only
+    the rows this run wrote (``sent_at=now``), so two runs at once still send each request once."""
+    def rows():
+        return [
+            ConsentRequest(nursery=nursery, child=item.child, scope=item.scope, kind=item.kind, recipient=user,
+                           cycle=item.cycle, round=item.round, sent_at=now)
+            for user, items in chunk for item in items
+        ]
+
+    def key(r):
+        return r.recipient_id, r.child_id, r.scope, r.kind, r.cycle, r.round
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ours = ConsentRequest.objects.bulk_create(rows())
+        except IntegrityError:
+            wanted = {key(r) for r in rows()}
+            ConsentRequest.objects.bulk_create(rows(), ignore_conflicts=True)
+            ours = [
+                r for r in ConsentRequest.objects.filter(
+                    nursery=nursery, sent_at=now, recipient_id__in={user.pk for user, _ in chunk}
                 )
-            kinds = {item.kind for item in items}
-            subject = {
-                RequestKind.FIRST_ASK: f"Please tell us about photos of {child.first_name}",
-                RequestKind.RENEWAL: f"Please renew your photo consent for {child.first_name}",
-                RequestKind.NEW_WORDING: f"We have updated our photo consent: please read it for {child.first_name}",
-            }.get(kinds.pop() if len(kinds) == 1 else None, f"Photo consent for {child.first_name}: please have a look")
-            if any(item.round > 1 for item in items):
-                subject = f"Reminder: {subject[0].lower()}{subject[1:]}"
-            notify([user], subject, "consent/email/request.txt",
+                if key(r) in wanted
+            ]
+        ConsentRequest.history.bulk_history_create(ours, default_change_reason="Daily photo consent requests")
+        written = {key(r) for r in ours}
+        messages, url = [], reverse("consent:mine")
+        for user, items in chunk:
+            items = [i for i in items if (user.pk, i.child.pk, i.scope, i.kind, i.cycle, i.round) in written]
+            if items:
+                messages.append(_request_message(user, items, nursery, url))
+        notify_each(messages)
+    return len(messages)
+
+
+def _request_message(user, items: list[_Due], nursery: Nursery, url: str) -> Message:
+    child = items[0].child
+    kinds = {item.kind for item in items}
+    subject = {
+        RequestKind.FIRST_ASK: f"Please tell us about photos of {child.first_name}",
+        RequestKind.RENEWAL: f"Please renew your photo consent for {child.first_name}",
+        RequestKind.NEW_WORDING: f"We have updated our photo consent: please read it for {child.first_name}",
+    }.get(kinds.pop() if len(kinds) == 1 else None, f"Photo consent for {child.first_name}: please have a look")
+    if any(item.round > 1 for item in items):
+        subject = f"Reminder: {subject[0].lower()}{subject[1:]}"
+    return Message(user, subject, "consent/email/request.txt",
                    {"child": child, "items": items, "nursery": nursery, "MAX_REMINDERS": MAX_REMINDERS},
-                   nursery=nursery, url=reverse("consent:mine"))
-    except IntegrityError:
-        return 0  # another run sent this one first
-    return 1
+                   nursery=nursery, url=url)
 
 
 def _tell_leadership_of_expiries(nursery, expired, history_of, now) -> int:

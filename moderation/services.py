@@ -601,7 +601,10 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
                     Exists(Escalation.objects.filter(item=OuterRef("pk"), round=OuterRef("round"), level=level))
                 )
                 for item_id in due.values_list("pk", flat=True):
-                    sent += _escalate(item_id, level=level, now=now)
+                    try:
+                        sent += _escalate(item_id, level=level, now=now)
+                    except Exception:  # noqa: BLE001 - one item must not stop the others; the next run retries it
+                        logger.exception("Escalating moderation item %s failed", item_id)
     return sent
 
 

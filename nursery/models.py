@@ -224,7 +224,10 @@ class OutboxMessage(models.Model):
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField()
-    due_at = models.DateTimeField(help_text="When the dispatcher may (re)send it if it is still waiting.")
+    due_at = models.DateTimeField(help_text="When it is to run: at once, later (a retry), or after a backoff.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last handed to the broker; sent again if still waiting a lease later."
+    )
     locked_until = models.DateTimeField(
         null=True, blank=True, help_text="A worker is running it until then (a lease: a killed worker lets go)."
     )

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from nursery.models import OutboxMessage
@@ -67,28 +67,32 @@ def enqueue_many(task, calls: Iterable[Sequence], *, now: datetime | None = None
     A few are handed to the broker after commit; a large batch is left to one run of the dispatcher, which
     publishes in batches, so the transaction's after-commit work stays short."""
     now = now or timezone.now()
+    calls = list(calls)
+    fast = len(calls) <= settings.OUTBOX_FAST_PATH_MAX
     rows = [
-        OutboxMessage(task_name=task.name, args=list(call), kwargs={}, created_at=now, due_at=now + lease())
+        OutboxMessage(task_name=task.name, args=list(call), kwargs={}, created_at=now, due_at=now,
+                      sent_at=now if fast else None)
         for call in calls
     ]
     if not rows:
         return []
     created = OutboxMessage.objects.bulk_create(rows, batch_size=1000)
-    ids = [row.pk for row in created]
-    if len(ids) <= settings.OUTBOX_FAST_PATH_MAX:
+    if fast:
+        ids = [row.pk for row in created]
         transaction.on_commit(lambda: send_now(ids), robust=True)
     else:
-        transaction.on_commit(lambda: _hand_to_dispatcher(ids), robust=True)
+        transaction.on_commit(_wake_the_dispatcher, robust=True)
     return created
 
 
 def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None) -> OutboxMessage:
     now = timezone.now()
+    at_once = due_at is None or due_at <= now
     message = OutboxMessage(
-        task_name=task.name, args=list(args), kwargs=kwargs, key=key, created_at=now,
+        task_name=task.name, args=list(args), kwargs=kwargs, key=key, created_at=now, due_at=due_at or now,
         # Sent after commit by the fast path, so the dispatcher leaves it alone for a lease; a later due time
         # is left to the dispatcher alone.
-        due_at=due_at if due_at is not None else now + lease(),
+        sent_at=now if at_once else None,
     )
     if key is None:
         message.save(force_insert=True)
@@ -98,7 +102,7 @@ def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None) -> O
                 message.save(force_insert=True)
         except IntegrityError:
             return OutboxMessage.objects.get(key=key)
-    if due_at is None or due_at <= now:
+    if at_once:
         pk = message.pk
         transaction.on_commit(lambda: send_now([pk]), robust=True)
     return message
@@ -116,7 +120,7 @@ def send_now(ids: Sequence[int]) -> int:
         except Exception:  # noqa: BLE001 - kombu OperationalError, redis/socket errors: any of them means "later"
             logger.warning("Broker unavailable: %d outbox message(s) left for the dispatcher", len(ids) - sent,
                            exc_info=True)
-            _due_now(ids[sent:])
+            _not_sent(ids[sent:])
             return sent
     return len(ids)
 
@@ -132,27 +136,25 @@ def send_best_effort(task, *args, **kwargs) -> bool:
     return True
 
 
-def _hand_to_dispatcher(ids: Sequence[int]) -> None:
-    _due_now(ids)
+def _wake_the_dispatcher() -> None:
+    """A sweep's thousands of rows are published by one dispatcher run rather than after its commit."""
     from nursery.tasks import dispatch_outbox
 
-    try:
-        dispatch_outbox.apply_async(retry_policy=PUBLISH_RETRY_POLICY)
-    except Exception:  # noqa: BLE001 - beat runs the dispatcher within a minute anyway
-        logger.warning("Broker unavailable: %d outbox message(s) wait for the next dispatcher run", len(ids),
-                       exc_info=True)
+    send_best_effort(dispatch_outbox)  # if the broker is down, beat runs the dispatcher within a minute anyway
 
 
-def _due_now(ids: Sequence[int]) -> None:
+def _not_sent(ids: Sequence[int]) -> None:
     try:
-        OutboxMessage.objects.filter(pk__in=list(ids), state=State.PENDING).update(due_at=timezone.now())
-    except Exception:  # noqa: BLE001 - the rows still come due when their lease runs out
-        logger.warning("Could not mark %d outbox message(s) due now", len(ids), exc_info=True)
+        OutboxMessage.objects.filter(pk__in=list(ids), state=State.PENDING).update(sent_at=None)
+    except Exception:  # noqa: BLE001 - the rows are sent again anyway once their lease runs out
+        logger.warning("Could not mark %d outbox message(s) as not sent", len(ids), exc_info=True)
 
 
 def _waiting(now: datetime):
+    """Rows to send: due, not handed to the broker within a lease, not running under a worker's lease."""
     return OutboxMessage.objects.filter(state=State.PENDING, due_at__lte=now).filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+        Q(sent_at__isnull=True) | Q(sent_at__lte=now - lease()),
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now),
     )
 
 
@@ -160,7 +162,7 @@ def dispatch(*, now: datetime | None = None, batch_size: int | None = None, time
     """Send every waiting row that is due, in bounded batches; return how many were handed to the broker.
 
     Each batch is claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL), so two dispatchers never send
-    the same rows at once, and pushed a lease ahead before it is published. Stops at a broker error, when
+    the same rows at once, and stamped ``sent_at`` before it is published. Stops at a broker error, when
     nothing is left, or after ``time_budget`` seconds (the next run goes on)."""
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     started = time.monotonic()
@@ -174,7 +176,7 @@ def dispatch(*, now: datetime | None = None, batch_size: int | None = None, time
                 _waiting(now).select_for_update(skip_locked=True).order_by("due_at", "pk")
                 .values_list("pk", flat=True)[:batch_size]
             )
-            OutboxMessage.objects.filter(pk__in=ids).update(due_at=now + lease())
+            OutboxMessage.objects.filter(pk__in=ids).update(sent_at=now)
         published = send_now(ids)
         sent += published
         if published < len(ids) or len(ids) < batch_size or time.monotonic() - started > time_budget:
@@ -234,9 +236,24 @@ def _failed(message: OutboxMessage, exc: Exception) -> None:
     dead = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     error = "".join(traceback.format_exception(exc))[-4000:]
     OutboxMessage.objects.filter(pk=message.pk).update(
-        state=State.DEAD if dead else State.PENDING, locked_until=None,
+        state=State.DEAD if dead else State.PENDING, locked_until=None, sent_at=None,
         due_at=timezone.now() + backoff(message.attempts), last_error=error,
     )
     log = logger.error if dead else logger.warning
     log("Outbox message %s (%s) failed, attempt %d%s: %s", message.pk, message.task_name, message.attempts,
         " - giving up" if dead else "", exc)
+
+
+def backlog(*, now: datetime | None = None) -> dict:
+    """What monitoring needs: how many rows are due and not done, how long the oldest has waited past its due
+    time (a stopped worker or beat makes it grow), and how many gave up."""
+    now = now or timezone.now()
+    due = OutboxMessage.objects.filter(state=State.PENDING, due_at__lte=now).aggregate(
+        waiting=Count("pk"), oldest=Min("due_at")
+    )
+    oldest = due["oldest"]
+    return {
+        "waiting": due["waiting"],
+        "oldest_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+        "dead": OutboxMessage.objects.filter(state=State.DEAD).count(),
+    }

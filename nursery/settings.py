@@ -194,7 +194,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": float(env("CELERY_EMBEDDED_POLL_SECONDS", "0.05")),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis hands a message that was delivered but never acknowledged (its worker was killed: acks_late) to
+    # another worker after visibility_timeout. It must outlast the longest a message can legitimately wait
+    # unacknowledged: reserved behind one task (CELERY_TASK_TIME_LIMIT, 90 s, prefetch 1) and then run (90 s
+    # more), so 180 s; 300 s leaves a margin and brings a killed worker's work back within about five minutes,
+    # not an hour. Nothing here uses countdown/ETA (the outbox holds far-future work in the database), which
+    # would need a visibility timeout longer than the ETA. Unacked messages are scanned for every 10 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "300")),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -305,6 +315,8 @@ OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "10"))  # then "dead", show
 OUTBOX_BATCH_SIZE = int(env("OUTBOX_BATCH_SIZE", "500"))  # rows the dispatcher claims per query
 OUTBOX_FAST_PATH_MAX = 100  # more rows than this from one transaction are published by the dispatcher
 OUTBOX_KEEP_DAYS = int(env("OUTBOX_KEEP_DAYS", "30"))  # done rows kept for the admin's audit view
+# /healthz says "degraded" (503) when the oldest message due has waited longer than this.
+OUTBOX_DEGRADED_AFTER_SECONDS = int(env("OUTBOX_DEGRADED_AFTER_SECONDS", "900"))
 
 # Inspection packs: how long the download link of a built pack works before its file is deleted.
 INSPECTION_PACK_LINK_HOURS = int(env("INSPECTION_PACK_LINK_HOURS", "72"))

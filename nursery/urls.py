@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from nursery import views
 
+handler500 = "nursery.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

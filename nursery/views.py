@@ -1,12 +1,17 @@
+import sys
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from nursery import outbox
 from nursery.middleware import SESSION_KEY
 from nursery.permissions import nurseries_of
 from nursery.services import mark_notifications_read
@@ -47,9 +52,28 @@ def switch_nursery(request):
 @never_cache
 @require_GET
 def healthz(request):
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    healthy = all(state == "ok" for state in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    """For monitoring: 200 when all is well; 503 "unavailable" when the database or broker is down, and 503
+    "degraded" when the oldest outbox message has waited longer than OUTBOX_DEGRADED_AFTER_SECONDS (a worker
+    or beat has stopped: emails and platform calls are piling up)."""
+    checks: dict = {"database": _check_database(), "broker": _check_broker()}
+    if checks["database"] == "ok":
+        checks["outbox"] = outbox.backlog()
+    if checks["database"] != "ok" or checks["broker"] != "ok":
+        status = "unavailable"
+    elif checks["outbox"]["oldest_seconds"] > settings.OUTBOX_DEGRADED_AFTER_SECONDS:
+        status = "degraded"
+    else:
+        status = "ok"
+    return JsonResponse({"status": status, **checks}, status=200 if status == "ok" else 503)
+
+
+def server_error(request):
+    """The 500 handler; a database that is down gets the 503 page instead: "try again shortly", no traceback.
+
+    Rendered without the request's context processors, which would query the database again."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return HttpResponse(loader.render_to_string("503.html"), status=503, headers={"Retry-After": "60"})
+    return HttpResponseServerError(loader.render_to_string("500.html"))
 
 
 def _check_database() -> str:
@@ -62,8 +86,6 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    from django.conf import settings
-
     from nursery.celery import app
 
     try:

@@ -185,3 +185,47 @@ def test_reminders_keep_to_local_days_across_the_clock_change(world, wording):
         if len(sent_to(mum, child=child, scope=Scope.CLOSED)) > before:
             sent_days.append(timezone.localdate(moment))
     assert sent_days == [date(2026, 3, 15), date(2026, 3, 22), date(2026, 3, 29), date(2026, 4, 5)]
+
+
+def _children_with_two_parents(world, count):
+    for n in range(count):
+        child = ChildFactory(nursery=world.nursery, room=world.child.room, first_name=f"Kid{n}", joined_on=JOINED)
+        GuardianshipFactory(child=child, relationship="mother")
+        GuardianshipFactory(child=child, relationship="father")
+
+
+def test_the_sweep_takes_the_same_queries_for_six_guardians_or_fifty(world, wording):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for more_children in (3, 22):
+        ConsentRequest.objects.all().delete()  # everyone is due again
+        _children_with_two_parents(world, more_children)
+        with CaptureQueriesContext(connection) as queries:
+            assert send_consent_requests(now=day(1)) >= 2 * more_children
+        counts.append(len(queries.captured_queries))
+    # 44 more guardians, once five queries each; now the same queries (SQLite splits a long INSERT in two).
+    assert counts[1] <= counts[0] + 2, f"queries grew with the guardians: {counts}"
+
+
+def test_a_broker_outage_during_the_sweep_asks_everyone_and_emails_them_later(
+        world, wording, monkeypatch, django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from nursery import outbox
+    from nursery.tasks import dispatch_outbox, run_outbox_message
+
+    _children_with_two_parents(world, 3)
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(run_outbox_message, "apply_async", refuse)
+    monkeypatch.setattr(dispatch_outbox, "apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_consent_requests(now=day(1)) == 6
+    assert ConsentRequest.objects.count() == 12 and not mail.outbox
+    monkeypatch.undo()
+    outbox.dispatch()
+    assert len(mail.outbox) == 6

@@ -106,3 +106,43 @@ def test_the_task_calls_the_service(world, make_item):
 
     make_item(Priority.HIGH, opened_at=timezone.now() - timedelta(hours=1, minutes=1))
     assert escalate_overdue_items.delay().get() == 1
+
+
+def test_one_item_failing_does_not_stop_the_others(world, make_item, monkeypatch, caplog):
+    from moderation import services
+
+    first, second = make_item(Priority.HIGH), make_item(Priority.HIGH)
+    real = services._escalate
+
+    def broken_for_the_first(item_id, **kwargs):
+        if item_id == first.pk:
+            raise RuntimeError("a broken row")
+        return real(item_id, **kwargs)
+
+    monkeypatch.setattr(services, "_escalate", broken_for_the_first)
+    assert escalate_overdue(now=T0 + timedelta(minutes=61)) == 1
+    assert Escalation.objects.get().item_id == second.pk
+    assert "Escalating moderation item" in caplog.text
+
+
+def test_a_broker_outage_does_not_stop_the_sweep_and_the_emails_follow(world, make_item, monkeypatch,
+                                                                        django_capture_on_commit_callbacks):
+    from django.core import mail
+    from kombu.exceptions import OperationalError
+
+    from nursery import outbox
+    from nursery.tasks import run_outbox_message
+
+    for _ in range(3):
+        make_item(Priority.HIGH)
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(run_outbox_message, "apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert escalate_overdue(now=T0 + timedelta(minutes=61)) == 3
+    assert not mail.outbox
+    monkeypatch.undo()
+    outbox.dispatch()
+    assert len(mail.outbox) == 9  # three items, told to the lead and two leaders each

@@ -123,8 +123,7 @@ def test_a_failure_is_counted_retried_with_backoff_then_dead(world, monkeypatch,
 def test_a_worker_killed_every_time_ends_dead_not_forever(world, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 3
     message = email(world)
-    OutboxMessage.objects.filter(pk=message.pk).update(attempts=3, locked_until=timezone.now(),
-                                                       due_at=timezone.now())
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=3, locked_until=timezone.now(), sent_at=None)
     assert outbox.dispatch(now=timezone.now() + timedelta(seconds=1)) == 0
     message.refresh_from_db()
     assert message.state == State.DEAD and "too many times" in message.last_error
