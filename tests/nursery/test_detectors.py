@@ -47,3 +47,19 @@ def test_it_finds_uk_phone_numbers_written_with_brackets(text, number):
 @pytest.mark.parametrize("text", ["songs (1) and (2)", "steps 1) 2) 3) 4) 5) 6) 7) 8) 9) 10)", "(0) 12 cakes"])
 def test_brackets_alone_do_not_make_a_phone_number(text):
     assert not detectors.phone_numbers(text)
+
+
+def test_names_next_to_each_other_and_beyond_ascii_are_each_found():
+    hits = detectors.names_in("Amara, amara.Amaras Zoë zoë! Zoës", ["Amara", "Zoë"])
+    assert [(h.start, h.text) for h in hits] == [(0, "Amara"), (7, "amara"), (20, "Zoë"), (24, "zoë")]
+
+
+def test_hundreds_of_names_on_the_longest_comment_stay_linear():
+    import time
+
+    names = [f"Child{i} Family{i}" for i in range(500)]
+    text = ("Child1 Famil " * 700)[:8000]
+    detectors.names_in(text, names)
+    started = time.perf_counter()
+    assert detectors.names_in(text, names) == []
+    assert time.perf_counter() - started < 0.5
