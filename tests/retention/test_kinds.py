@@ -162,3 +162,35 @@ def test_a_guardian_of_another_child_is_not_swept_with_this_one(world, now):
     on_roll = ConsentDecisionFactory(child=world.child, guardian=world.parent)
     run_retention(now=now)
     assert list(ConsentDecision.objects.values_list("pk", flat=True)) == [on_roll.pk]
+
+
+def test_safeguarding_records_go_on_the_day_25_years_after_resolution(world, now):
+    from tests.retention.conftest import NOW
+
+    due = resolved_item(world, resolved_at=NOW.replace(year=2002), action=Action.ESCALATE).comment
+    kept = resolved_item(world, resolved_at=NOW.replace(year=2002) + timedelta(seconds=1),
+                         action=Action.ESCALATE).comment
+    run_retention(now=now)
+    assert list(Comment.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not Comment.objects.filter(pk=due.pk).exists()
+
+
+def test_a_hold_on_the_reviewer_keeps_the_comments_they_resolved(world, now):
+    comment = resolved_item(world, resolved_at=now.replace(year=2020)).comment
+    place_legal_hold(world.leader, nursery=world.nursery, person=world.dsl, reason="Grievance about moderation")
+    run_retention(now=now)
+    assert Comment.objects.filter(pk=comment.pk).exists()
+
+
+def test_a_hold_on_a_withdrawn_child_keeps_the_taken_down_photos(world, now):
+    from tests.factories import ChildFactory
+    from tests.retention.factories import confirmed_takedown, photo
+
+    child = ChildFactory(nursery=world.nursery)
+    image = photo(world.nursery, child)
+    confirmed_takedown(image, child, confirmed_at=now - timedelta(days=60), confirmed_by=world.leader)
+    place_legal_hold(world.leader, nursery=world.nursery, child=child, reason="Complaint about the post")
+    run_retention(now=now)
+    from posts.models import PostImage
+
+    assert PostImage.objects.filter(pk=image.pk).exists()

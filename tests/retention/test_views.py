@@ -83,3 +83,18 @@ def test_the_pages_refuse_the_wrong_method(client, world):
     client.force_login(world.leader)
     assert client.post(reverse("retention:overview")).status_code == 405
     assert client.get(reverse("retention:hold_release", args=[1])).status_code == 405
+
+
+@pytest.mark.parametrize("url_name", ["retention:access", "retention:erasure_list"])
+def test_the_request_lists_cost_the_same_at_5_and_60_requests(client, world, url_name,
+                                                               django_assert_max_num_queries):
+    from retention.models import ErasureRequest, SubjectAccessRequest
+
+    client.force_login(world.leader)
+    model = SubjectAccessRequest if url_name == "retention:access" else ErasureRequest
+    for n in (5, 55):
+        model.objects.bulk_create([
+            model(nursery=world.nursery, subject=world.parent, received_on=timezone.localdate(),
+                  requested_by=world.leader, requested_at=timezone.now()) for _ in range(n)])
+        with django_assert_max_num_queries(14):
+            assert client.get(reverse(url_name)).status_code == 200
