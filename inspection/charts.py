@@ -7,7 +7,7 @@ Colours come from CSS classes (``static/css/app.css``), never style attributes.
 
 from dataclasses import dataclass, field
 
-WIDTH, HEIGHT = 640, 220
+WIDTH, HEIGHT = 440, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
 
 

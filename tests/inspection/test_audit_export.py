@@ -143,6 +143,8 @@ def test_the_page_offers_the_last_twelve_months(client, world):
     assert response.status_code == 200
     today = timezone.localdate()
     assert response.context["form"].initial == {"start": Period.last_months(12).start, "end": today}
+    # A date input only understands ISO dates: a British 02/12/2026 would show as empty and submit nothing.
+    assert f'type="date" name="end" value="{today:%Y-%m-%d}"' in response.content.decode()
 
 
 def test_period_of_the_last_twelve_months():

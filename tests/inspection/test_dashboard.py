@@ -144,7 +144,7 @@ def test_chart_geometry():
                   [Series("Received", [3, 0], "series-1"), Series("Reviewed", [None, 5], "series-2")])
     assert [t["label"] for t in chart.ticks] == ["0", "2", "4", "6", "8"]
     assert len(chart.bars) == 2, "no bar for zero or nothing"
-    assert chart.bars[0]["h"] == pytest.approx(180 * 3 / 8, abs=0.1)
+    assert chart.bars[0]["h"] == pytest.approx(160 * 3 / 8, abs=0.1)
     assert chart.rows == [["Jan 2026", "3", "—"], ["Feb 2026", "0", "5"]]
     line = Chart("p", "Coverage", "", ["Jan", "Feb"], ["Jan 2026", "Feb 2026"],
                  [Series("Private", [None, 50.0], "series-1")], kind="line", unit="%", ceiling=100)
