@@ -20,3 +20,17 @@ class CurrentNurseryMiddleware:
     def __call__(self, request):
         request.nursery = current_nursery(request)
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """``Permissions-Policy`` on every response: Django sets the other security headers, not this one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

@@ -1,7 +1,8 @@
 """Browser journeys in Debian's Chromium, driven by Playwright (never a downloaded browser).
 
 Every page a test loads is checked with axe-core automatically: the engine is injected into each page,
-runs when the page has loaded, and reports back; a serious or critical violation fails the test.
+runs when the page has loaded, and reports back; a serious or critical violation fails the test. The
+Content-Security-Policy is enforced as in production (never bypassed): anything it refuses fails the test.
 Screenshots go to test-output/screenshots/.
 """
 
@@ -77,6 +78,9 @@ def _open_page(browser, viewport):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.accessibility_report = report
+    page.csp_violations = []
+    page.on("console", lambda message: page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     return context, page
 
 
@@ -84,6 +88,7 @@ def _finish(page):
     # The last page's check may still be running; a page that is closing keeps what it reported.
     with contextlib.suppress(Exception):
         page.evaluate("window.__axeDone")
+    assert not page.csp_violations, "refused by the Content-Security-Policy:\n" + "\n".join(page.csp_violations)
     report = page.accessibility_report
     assert report.checked, "no page was checked with axe-core"
     assert not report.violations, "accessibility violations (serious/critical):\n" + "\n".join(
