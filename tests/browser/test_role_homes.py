@@ -31,3 +31,12 @@ def test_a_wrong_password_shows_an_error(page, demo):
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
     shot(page, "login-error")
+
+
+def test_a_leaders_menu_bar_fits_a_laptop_with_the_account_menu_on_it(page, demo):
+    login(page, "leader")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280, "the page scrolls sideways"
+    account = page.get_by_role("button", name="Helen Marsh").bounding_box()
+    assert account["x"] + account["width"] <= 1280, "the account menu is pushed off the screen"
+    page.get_by_role("button", name="Manage").click()
+    expect(page.get_by_role("link", name="Inspection packs")).to_be_visible()
