@@ -722,28 +722,35 @@ def escalate_overdue_takedowns(*, now: datetime | None = None) -> int:
     escalated = 0
     due = Takedown.objects.filter(confirmed_at__isnull=True, next_escalation_at__lte=now)
     for takedown_id in due.values_list("pk", flat=True):
-        with transaction.atomic(), acting_as(None, "Takedown overdue"):
-            # skip_locked: a second worker running the same sweep leaves this one alone.
-            takedown = (
-                due.select_for_update(skip_locked=True, of=("self",))
-                .select_related("post__nursery__manager", "child").filter(pk=takedown_id).first()
-            )
-            if takedown is None:
-                continue
-            takedown.escalations += 1
-            takedown.last_escalated_at = now
-            takedown.next_escalation_at = now + timedelta(hours=24)
-            takedown.save()
-            post = takedown.post
-            message = (
-                f"Overdue since {_when(takedown.deadline)}: {takedown.reason} Remove it and confirm the removal "
-                f"(reminder {takedown.escalations})."
-            )
-            _log(post, Action.TAKEDOWN_ESCALATED, post.status, None, now, message)
-            _tell([*_leadership(post.nursery), post.nursery.manager], "Overdue: a post must be taken down", post,
-                  message, url=reverse("posts:takedown", args=[takedown.pk]))
-            escalated += 1
+        try:
+            escalated += _escalate_takedown(due, takedown_id, now)
+        except Exception:  # noqa: BLE001 - one takedown must not stop the others; the next run tries it again
+            logger.exception("Escalating takedown %s failed", takedown_id)
     return escalated
+
+
+def _escalate_takedown(due, takedown_id: int, now: datetime) -> int:
+    with transaction.atomic(), acting_as(None, "Takedown overdue"):
+        # skip_locked: a second worker running the same sweep leaves this one alone.
+        takedown = (
+            due.select_for_update(skip_locked=True, of=("self",))
+            .select_related("post__nursery__manager", "child").filter(pk=takedown_id).first()
+        )
+        if takedown is None:
+            return 0
+        takedown.escalations += 1
+        takedown.last_escalated_at = now
+        takedown.next_escalation_at = now + timedelta(hours=24)
+        takedown.save()
+        post = takedown.post
+        message = (
+            f"Overdue since {_when(takedown.deadline)}: {takedown.reason} Remove it and confirm the removal "
+            f"(reminder {takedown.escalations})."
+        )
+        _log(post, Action.TAKEDOWN_ESCALATED, post.status, None, now, message)
+        _tell([*_leadership(post.nursery), post.nursery.manager], "Overdue: a post must be taken down", post,
+              message, url=reverse("posts:takedown", args=[takedown.pk]))
+    return 1
 
 
 def remind_waiting_approvals(*, now: datetime | None = None) -> int:

@@ -1,9 +1,10 @@
 """Every change to policies, acknowledgements and incidents: one function per action.
 
 Each takes the acting user first, checks permission, runs in one transaction with ``acting_as`` for the
-audit trail, and sends notifications only after commit (``notify`` enqueues emails on commit).
+audit trail, and sends notifications through the outbox (``notify`` writes them in the same transaction).
 """
 
+import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ from staff_conduct.models import (
     Status,
 )
 from staff_conduct.queries import audience_members, current_version, current_versions
+
+logger = logging.getLogger(__name__)
 
 MAX_REMINDERS = 4
 REMINDER_INTERVAL = timedelta(days=7)
@@ -498,8 +501,10 @@ def escalate_incidents(*, now: datetime, nursery_id: int | None = None) -> int:
             reason, deadline = EscalationReason.OVERDUE, end_of_day(incident.investigation_due_on)
         if now < deadline or (incident.pk, reason, deadline) in already:
             continue
-        if _escalate(incident, reason=reason, deadline=deadline, now=now):
-            sent += 1
+        try:
+            sent += _escalate(incident, reason=reason, deadline=deadline, now=now)
+        except Exception:  # noqa: BLE001 - one incident must not stop the others; the next run tries it again
+            logger.exception("Escalating incident %s failed", incident.pk)
     return sent
 
 

@@ -150,6 +150,22 @@ class TestEscalation:
         services.confirm_takedown(world.leader, takedown=takedown)
         assert services.escalate_overdue_takedowns(now=takedown.deadline + timedelta(days=3)) == 0
 
+    def test_one_takedown_failing_does_not_stop_the_others(self, world, takedown, monkeypatch, caplog):
+        real = services._escalate_takedown
+        broken = takedown.pk
+
+        def first_breaks(due, takedown_id, now):
+            if takedown_id == broken:
+                raise RuntimeError("a broken row")
+            return real(due, takedown_id, now)
+
+        second = Takedown.objects.get(pk=takedown.pk)
+        second.pk, second.scope = None, Scope.PUBLIC
+        second.save()  # a second overdue takedown, just after the broken one
+        monkeypatch.setattr(services, "_escalate_takedown", first_breaks)
+        assert services.escalate_overdue_takedowns(now=takedown.deadline) == 1
+        assert "Escalating takedown" in caplog.text
+
     def test_the_task_escalates(self, world, takedown, monkeypatch):
         from posts import tasks
 

@@ -93,3 +93,19 @@ def test_closed_and_assigned_incidents_are_not_escalated_for_assignment(world):
                     investigator=world.deputy, investigation_due_on=date(2026, 12, 20),
                     reported_at=london(2026, 11, 2, 9, 0))
     assert escalate(london(2026, 11, 26, 9, 0), world) == 0
+
+
+def test_one_incident_failing_does_not_stop_the_others(world, monkeypatch, caplog):
+    first, second = (IncidentFactory(nursery=world.nursery, subject=world.practitioner,
+                                     reported_at=london(2026, 11, 23, 9, 0)) for _ in range(2))
+    real = services._escalate
+
+    def first_breaks(incident, **kwargs):
+        if incident.pk == first.pk:
+            raise RuntimeError("a broken row")
+        return real(incident, **kwargs)
+
+    monkeypatch.setattr(services, "_escalate", first_breaks)
+    assert escalate(london(2026, 11, 26, 8, 0), world) == 1
+    assert IncidentEscalation.objects.get().incident == second
+    assert "Escalating incident" in caplog.text
