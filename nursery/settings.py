@@ -8,6 +8,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from nursery.storage import storages_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -146,8 +148,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded photos, consent scans and evidence are private: served only through permission-checked views.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Uploads on the local disk, or in S3-compatible object storage with STORAGE_URL (nursery/storage.py).
+STORAGE_URL = env("STORAGE_URL")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **storages_from_url(STORAGE_URL),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

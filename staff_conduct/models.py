@@ -5,19 +5,17 @@ A whistleblower's identity never sits on the incident (nor in its history): it l
 ``ConfidentialReporter``, which only the nursery's whistleblowing officer may read.
 """
 
-import os
 import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
-from django.utils.deconstruct import deconstructible
 
 from nursery.audit import history
 from nursery.ledger import AppendOnlyModel, ImmutableRowError  # noqa: F401 (ImmutableRowError: re-exported)
 from nursery.models import STAFF_ROLES, Nursery, Role
+from nursery.storage import PrivateStorage  # migrations name it here: staff_conduct.models.PrivateStorage
 
 # --- Policies and acknowledgements ---------------------------------------------------------------
 
@@ -301,23 +299,6 @@ class InvestigationNote(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Note on incident #{self.incident_id} by {self.author}"
-
-
-@deconstructible
-class PrivateStorage(FileSystemStorage):
-    """Files under MEDIA_ROOT/private that have no URL: they are served only by a permission-checked view."""
-
-    # Read MEDIA_ROOT on every use rather than caching it, so a changed setting is always honoured.
-    @property
-    def base_location(self):
-        return os.path.join(settings.MEDIA_ROOT, "private")
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Private files have no public URL; serve them through a permission-checked view.")
 
 
 def evidence_path(instance, filename: str) -> str:
