@@ -23,9 +23,11 @@ from nursery import outbox
 from nursery.celery import app
 from nursery.models import Notification, OutboxMessage
 from nursery.services import notify
+from posts.models import PostStatus
 from tests.conftest import require
 from tests.consent.factories import wordings
 from tests.factories import UserFactory, grant
+from tests.posts.factories import ChannelFactory, PostFactory, PostImageFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,10 +178,14 @@ def _drop_cached_connections():
     app.amqp._producer_pool = None
 
 
-def test_a_withdrawal_while_the_broker_is_down_is_saved_and_its_emails_sent_once_it_returns(faults, world, client):
+def test_a_withdrawal_and_a_post_while_the_broker_is_down_are_saved_and_emailed_once_it_returns(
+        faults, world, client):
     faults.worker()
     texts = wordings(world.nursery)
     grant(world.child, Scope.PUBLIC, guardian=world.parent, wording=texts[Scope.PUBLIC])
+    post = PostFactory(nursery=world.nursery, author=world.practitioner,
+                       channels=[ChannelFactory(nursery=world.nursery, audience=Scope.CLOSED)])
+    PostImageFactory(post=post, children=[], no_identifiable_child=True)
     faults.redis.stop()
 
     client.force_login(world.parent)
@@ -187,6 +193,11 @@ def test_a_withdrawal_while_the_broker_is_down_is_saved_and_its_emails_sent_once
                            {"seen": ConsentDecision.objects.get().pk})
     assert response.status_code == 302, "the parent sees the confirmation, not an error"
     assert ConsentDecision.objects.latest("pk").decision == Decision.WITHDRAWN
+    client.force_login(world.practitioner)
+    response = client.post(reverse("posts:submit", args=[post.pk]))
+    assert response.status_code == 302, "the practitioner's post is submitted, not an error"
+    post.refresh_from_db()
+    assert post.status == PostStatus.SUBMITTED
     expected = sorted((n.recipient.email, n.subject) for n in Notification.objects.select_related("recipient"))
     assert expected and world.parent.email in [to for to, _ in expected]
     assert not faults.sent()
