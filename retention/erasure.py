@@ -9,12 +9,13 @@ The reasons cite UK GDPR article 17(3): (b) a legal obligation, (e) legal claims
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from consent.models import ConsentDecision, ConsentRequest
 from moderation.models import Action, Concern, ItemStatus
 from nursery.models import STAFF_ROLES, Child, Guardianship, Membership, Notification, Nursery, Role
+from people.models import Invitation
 from retention.models import LegalHold, SubjectAccessRequest
 from retention.services import schedule_for
 from staff_conduct.models import OPEN_STATUSES, Acknowledgement, Incident
@@ -77,6 +78,17 @@ def assess(nursery: Nursery, subject, now: datetime | None = None) -> list[Line]
          Acknowledgement.objects.filter(nursery=nursery, user=subject), KEEP if keeps_role else ERASE,
          "They still hold a role here, and the policy must be acknowledged by everyone who does."
          if keeps_role else "They no longer hold a role here.")
+
+    invitations = Invitation.objects.filter(nursery=nursery, user=subject)
+    still_open = Q(accepted_at__isnull=True, revoked_at__isnull=True) & (
+        Q(send_pending=True) | Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    line("invitations_open", "An invitation to them still open", invitations.filter(still_open), KEEP,
+         "Still open: revoke it on the people page first.")
+    line("invitations", "Invitations sent to them, answered or expired", invitations.exclude(still_open),
+         KEEP if keeps_role else ERASE,
+         "They still hold a role here: the invitation records who let them in." if keeps_role
+         else "A record of how they were let in, no longer needed.")
 
     concerns = Concern.objects.filter(nursery=nursery, raised_by=subject)
     line("concerns_open", "Concerns and comment reports they raised, still open",

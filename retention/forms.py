@@ -7,7 +7,8 @@ from staff_conduct.models import Incident
 
 PERIOD_FIELDS = [
     "notifications_days", "photos_after_leaving_days", "photos_after_takedown_days", "consent_years",
-    "comments_months", "concerns_years", "safeguarding_years", "incidents_years", "access_exports_days",
+    "comments_months", "concerns_years", "safeguarding_years", "incidents_years", "invitations_days",
+    "access_exports_days",
 ]
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from consent.models import ConsentDecision, ConsentRequest
 from moderation.models import Action, Comment, Concern, ItemStatus, ModerationItem, WebhookDelivery
 from nursery.models import Notification, Nursery
+from people.models import Invitation
 from posts.models import PostImage, Takedown
 from retention.models import SubjectAccessRequest
 from staff_conduct.models import (
@@ -204,6 +205,17 @@ class IncidentKind(Kind):
         return rows
 
 
+class InvitationKind(Kind):
+    def candidates(self, nursery, now, period, holds):
+        since = self.since(now, period)
+        # Finished: accepted, revoked, or expired with no new link waiting to be sent.
+        finished = Q(accepted_at__lte=since) | Q(revoked_at__lte=since) | Q(
+            accepted_at__isnull=True, revoked_at__isnull=True, send_pending=False, expires_at__lte=since
+        )
+        rows = Invitation.objects.filter(finished, nursery=nursery)
+        return _without(rows, holds.people, "user_id", "invited_by_id")
+
+
 class AccessExportKind(Kind):
     def candidates(self, nursery, now, period, holds):
         rows = SubjectAccessRequest.objects.filter(
@@ -269,6 +281,10 @@ INCIDENTS = IncidentKind(
                (IncidentEscalation, "incident_id")),
 )
 
+INVITATIONS = InvitationKind(
+    "invitations", "Invitations to the app, once answered or expired", Invitation, "invitations_days", "days",
+    "the invitation was accepted, revoked or expired", histories=((Invitation, "id"),),
+)
 ACCESS_EXPORTS = AccessExportKind(
     "access_exports", "Subject access ZIP files (the request is kept)", SubjectAccessRequest,
     "access_exports_days", "days", "the ZIP was built", file_fields=("file",),
@@ -278,6 +294,7 @@ ACCESS_EXPORTS = AccessExportKind(
 # In the order a run sweeps them.
 KINDS: tuple[Kind, ...] = (
     NOTIFICATIONS, WEBHOOK_DELIVERIES, PHOTOS_AFTER_LEAVING, PHOTOS_AFTER_TAKEDOWN, CONSENT_DECISIONS,
-    CONSENT_REQUESTS, COMMENTS, CONCERNS, SAFEGUARDING_COMMENTS, SAFEGUARDING_CONCERNS, INCIDENTS, ACCESS_EXPORTS,
+    CONSENT_REQUESTS, COMMENTS, CONCERNS, SAFEGUARDING_COMMENTS, SAFEGUARDING_CONCERNS, INCIDENTS, INVITATIONS,
+    ACCESS_EXPORTS,
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

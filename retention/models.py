@@ -40,6 +40,9 @@ class RetentionSchedule(models.Model):
         25, 6, 25, "Comments and concerns escalated as a safeguarding concern, from resolution.",
     )
     incidents_years = period(6, 1, 10, "Staff conduct incidents with their notes and evidence, from closing.")
+    invitations_days = period(
+        90, 30, 365, "Invitations to the app, from when accepted, revoked or expired (open ones are kept).",
+    )
     access_exports_days = period(30, 7, 90, "Subject access ZIP files, from when built (the request stays).")
 
     history = history()

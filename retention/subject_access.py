@@ -17,6 +17,7 @@ from django.core.files.base import File
 from consent.models import ConsentDecision, ConsentRequest
 from moderation.models import Concern
 from nursery.models import Guardianship, Membership, Notification, Nursery
+from people.models import Invitation
 from staff_conduct.models import Acknowledgement
 
 README = """Personal data held by {nursery} about {name}
@@ -34,6 +35,7 @@ notifications.json    the messages this service sent you (in the app and by emai
 concerns.json         concerns and comment reports you raised, with screenshots under screenshots/,
                       and whether they were dealt with
 acknowledgements.json the social media policies you acknowledged, when and with what signature
+invitations.json      the invitations to this service sent to you, and what became of them
 
 Not included: records about other people; conduct incident records (leadership provide what you are
 entitled to from those separately, because they may identify a confidential reporter).
@@ -134,6 +136,11 @@ def build_zip(*, nursery: Nursery, subject, received_on: date, built_at: datetim
             {"policy": a.version.document.title, "version": a.version.version, "signature": a.signature,
              "acknowledged_at": a.acknowledged_at, "ip_address": a.ip_address, "browser": a.user_agent}
             for a in Acknowledgement.objects.filter(nursery=nursery, user=subject).select_related("version__document")
+        ])
+        add("invitations.json", [
+            {"email": i.email, "role": i.get_role_display(), "created_at": i.created_at, "sent_at": i.sent_at,
+             "expires_at": i.expires_at, "accepted_at": i.accepted_at, "revoked_at": i.revoked_at}
+            for i in Invitation.objects.filter(nursery=nursery, user=subject)
         ])
     content = buffer.getvalue()
     upload = File(io.BytesIO(content), name="export.zip")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from consent.models import ConsentDecision, ConsentRequest
 from moderation.models import Concern
 from nursery.models import Guardianship, Membership, Notification
+from people.models import Invitation
 from retention import services
 from retention.erasure import ANONYMISE, ERASE, KEEP, assess
 from retention.models import ErasureRequest
@@ -37,6 +38,8 @@ def leaver_parent(world):
     notification(world.parent, nursery=world.nursery, at=timezone.now())
     AcknowledgementFactory(version=policy(world.nursery, kind="parents"), nursery=world.nursery, user=world.parent)
     resolved_item(world, concern=raised_concern(world), resolved_at=timezone.now() - timedelta(days=10))
+    Invitation.objects.create(nursery=world.nursery, user=world.parent, email="grace@example.org", role="parent",
+                              created_at=timezone.now(), send_pending=False, accepted_at=timezone.now())
     return world.parent
 
 
@@ -50,7 +53,7 @@ def test_it_shows_what_goes_now_and_what_is_kept_and_why(world, leaver_parent):
     assert _actions(lines.values()) == {
         "notifications": ERASE, "consent_requests": ERASE, "consent_decisions": KEEP,
         "guardianships_left": ERASE, "acknowledgements": ERASE, "concerns_resolved": KEEP,
-        "parent_role": ERASE, "account": ANONYMISE,
+        "parent_role": ERASE, "account": ANONYMISE, "invitations": ERASE,
     }
     assert "legal claims" in lines["consent_decisions"].reason and "6 years" in lines["consent_decisions"].reason
     assert "EYFS" in lines["concerns_resolved"].reason
@@ -63,6 +66,7 @@ def test_carrying_it_out_erases_anonymises_keeps_and_records(world, leaver_paren
     assert not Acknowledgement.objects.exists() and not Acknowledgement.history.exists()
     assert not Guardianship.objects.filter(user=leaver_parent).exists()
     assert not Membership.objects.filter(user=leaver_parent).exists()
+    assert not Invitation.objects.filter(user=leaver_parent).exists()
     assert ConsentDecision.objects.filter(guardian=leaver_parent).count() == 1  # the evidence stays
     assert Concern.objects.filter(raised_by=leaver_parent).exists()
     leaver_parent.refresh_from_db()

@@ -13,6 +13,7 @@ from retention.services import place_legal_hold, run_retention
 from staff_conduct.models import Evidence, Incident, InvestigationNote
 from tests.factories import ConsentDecisionFactory, GuardianshipFactory
 from tests.moderation.factories import CommentFactory, ItemFactory
+from tests.retention.conftest import NOW
 from tests.retention.factories import closed_incident, leaver, raised_concern, resolved_item, today
 from tests.staff_conduct.factories import IncidentFactory, png_bytes
 
@@ -194,3 +195,40 @@ def test_a_hold_on_a_withdrawn_child_keeps_the_taken_down_photos(world, now):
     from posts.models import PostImage
 
     assert PostImage.objects.filter(pk=image.pk).exists()
+
+
+# --- invitations -----------------------------------------------------------------------------------
+
+
+def _invitation(world, user, **fields):
+    from people.models import Invitation
+
+    return Invitation.objects.create(nursery=world.nursery, user=user, email=user.email, role="parent",
+                                     invited_by=world.leader, created_at=NOW - timedelta(days=400),
+                                     send_pending=False, **fields)
+
+
+def test_invitations_go_90_days_after_they_were_answered_or_expired_and_open_ones_stay(world, now):
+    from people.models import Invitation
+    from tests.factories import UserFactory
+
+    accepted = _invitation(world, UserFactory(), accepted_at=now - timedelta(days=90))
+    revoked = _invitation(world, UserFactory(), revoked_at=now - timedelta(days=120))
+    expired = _invitation(world, UserFactory(), expires_at=now - timedelta(days=91))
+    recent = _invitation(world, UserFactory(), accepted_at=now - timedelta(days=90) + timedelta(seconds=1))
+    still_open = _invitation(world, UserFactory(), expires_at=now + timedelta(days=3))
+    waiting = _invitation(world, UserFactory(), expires_at=now - timedelta(days=200))
+    Invitation.objects.filter(pk=waiting.pk).update(send_pending=True)  # a new link is waiting to be sent
+    run = run_retention(now=now)
+    assert set(Invitation.objects.values_list("pk", flat=True)) == {recent.pk, still_open.pk, waiting.pk}
+    assert not Invitation.history.filter(id__in=[accepted.pk, revoked.pk, expired.pk]).exists()
+    assert {c.kind: c.count for c in run.counts.all()} == {"invitations": 3}
+
+
+def test_a_hold_on_the_person_keeps_their_invitation(world, now):
+    from people.models import Invitation
+
+    invitation = _invitation(world, world.parent, accepted_at=now - timedelta(days=400))
+    place_legal_hold(world.leader, nursery=world.nursery, person=world.parent, reason="Access dispute")
+    run_retention(now=now)
+    assert Invitation.objects.filter(pk=invitation.pk).exists()

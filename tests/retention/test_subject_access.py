@@ -69,7 +69,7 @@ def test_a_parents_zip_holds_their_data_and_their_childs_consent_records(
     files = _open(sar)
     assert {"README.txt", "account.json", "memberships.json", "guardianships.json", "consent_decisions.json",
             "children_consent.json", "consent_requests.json", "notifications.json", "concerns.json",
-            "acknowledgements.json"} <= set(files)
+            "acknowledgements.json", "invitations.json"} <= set(files)
     assert _json(files, "account.json")["username"] == "parent"
     assert _json(files, "memberships.json") == [{"nursery": "Kids Count", "role": "Parent / carer"}]
     assert _json(files, "guardianships.json")[0]["child"] == "Amara Okafor"
