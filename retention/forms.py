@@ -68,8 +68,8 @@ class PersonRequestForm(forms.Form):
 
     subject = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Whose data",
                                      help_text="A parent or carer, or a member of staff, of this nursery.")
-    received_on = forms.DateField(label="Request received on", widget=forms.DateInput(attrs={"type": "date"}),
-                                  help_text="The one-month deadline runs from this day.")
+    received_on = forms.DateField(label="Request received on", help_text="The one-month deadline runs from this day.",
+                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                             help_text="How the request came in, and how you checked who they are.")
 

@@ -98,3 +98,9 @@ def test_the_request_lists_cost_the_same_at_5_and_60_requests(client, world, url
                   requested_by=world.leader, requested_at=timezone.now()) for _ in range(n)])
         with django_assert_max_num_queries(14):
             assert client.get(reverse(url_name)).status_code == 200
+
+
+def test_the_request_forms_offer_today_as_an_iso_date_for_the_date_picker(client, world):
+    client.force_login(world.leader)
+    page = client.get(reverse("retention:access")).content.decode()
+    assert f'value="{timezone.localdate().isoformat()}"' in page
