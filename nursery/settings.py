@@ -224,7 +224,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"  # beat runs in UTC; local times are computed in domain code
 CELERY_ENABLE_UTC = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, scheduling only while it holds the deployment's lock (nursery/beat.py).
+CELERY_BEAT_SCHEDULER = "nursery.beat:SingleBeatScheduler"
 CELERY_IMPORTS = ["posts.meta.tasks"]  # beside the autodiscovered posts.tasks
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
