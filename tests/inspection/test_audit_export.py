@@ -176,3 +176,21 @@ def test_the_export_costs_the_same_queries_for_many_rows(world):
     many_queries, many_rows = count()
     assert many_rows >= few_rows + 120
     assert many_queries == few_queries
+
+
+def test_children_tagged_in_a_photo_are_named_and_their_changes_shown(client, world):
+    from tests.posts.factories import PostImageFactory
+
+    isla = ChildFactory(nursery=world.nursery, first_name="Isla", last_name="Hughes")
+    with acting_as(world.practitioner, "Photo tagged"):
+        image = PostImageFactory(post__nursery=world.nursery, children=[world.child])
+    with acting_as(world.practitioner, "Tag corrected"):
+        image.children.set([isla])
+    rows = [r for r in download(client, world.leader) if r["Record"] == "Post image"]
+    # simple-history records each change of the set as its own row, with the reason of the moment.
+    tagged = [r for r in rows if r["Reason"] == "Photo tagged"]
+    assert any(f"children: added Amara Okafor (#{world.child.pk})" in r["Changes"] for r in tagged)
+    corrected = [r for r in rows if r["Reason"] == "Tag corrected" and "children:" in r["Changes"]]
+    assert corrected, rows
+    assert any(f"added Isla Hughes (#{isla.pk})" in r["Changes"] for r in corrected)
+    assert any(f"removed Amara Okafor (#{world.child.pk})" in r["Changes"] for r in corrected)
