@@ -110,7 +110,7 @@ def _require_leader(user, nursery: Nursery) -> None:
         raise ServiceError("Only the leadership team can change a child's parents and carers.")
 
 
-def _reevaluate_consent(user, child: Child, before: dict, reason: str) -> list[str]:
+def reevaluate_consent(user, child: Child, before: dict, reason: str) -> list[str]:
     """After a change of guardians: the scopes whose consent stopped holding are treated as withdrawn.
 
     The rule in ``consent.queries`` already makes sure no scope can start holding because of such a
@@ -175,7 +175,7 @@ def remove_guardian(user, *, guardianship: Guardianship, reason: str) -> list[st
         if not deleted:
             raise ServiceError("This parent or carer was already removed.")
         drop_parent_access_if_last(guardian, child.nursery)
-        return _reevaluate_consent(user, child, before, why)
+        return reevaluate_consent(user, child, before, why)
 
 
 def set_parental_responsibility(user, *, guardianship: Guardianship, value: bool, reason: str) -> list[str]:
@@ -204,4 +204,4 @@ def set_parental_responsibility(user, *, guardianship: Guardianship, value: bool
         current.has_parental_responsibility = value
         current.save(update_fields=["has_parental_responsibility"])
         guardianship.has_parental_responsibility = value
-        return _reevaluate_consent(user, child, before, why)
+        return reevaluate_consent(user, child, before, why)

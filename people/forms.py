@@ -59,3 +59,8 @@ class StaffRoleForm(forms.Form):
     role = forms.ChoiceField(
         choices=[(r.value, r.label) for r in (Role.LEADERSHIP, Role.SAFEGUARDING_LEAD, Role.STAFF)]
     )
+
+
+class RollUploadForm(forms.Form):
+    file = forms.FileField(label="Roll CSV", help_text="UTF-8, with the header row (see the sample).")
+    invite = forms.BooleanField(required=False, label="Email an invitation to each new parent or carer")

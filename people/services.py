@@ -419,3 +419,63 @@ def remove_staff_role(user, *, membership: Membership, reason: str) -> None:
         if _last_leader(membership):
             raise ServiceError("The nursery needs at least one member of the leadership team.")
         membership.delete()
+
+
+# --- Importing the roll -------------------------------------------------------------------------------
+
+
+def preview_roll(nursery: Nursery, content: bytes | str):
+    """What importing this file would do, writing nothing. Raises RollFileError for an unreadable file."""
+    from people.roll import parse
+    from people.roll_import import plan_roll
+
+    rows, errors = parse(content)
+    return plan_roll(nursery, rows, errors)
+
+
+def import_roll(
+    user, *, nursery: Nursery, content: bytes | str, invite: bool = False, valid_rows_only: bool = False,
+    now: datetime | None = None,
+):
+    """Import a roll CSV: rooms, children, guardians, guardianships and parents' access, in one transaction.
+
+    A file with errors writes nothing unless ``valid_rows_only``. ``invite`` emails an invitation to every
+    parent or carer the import created. ``user`` None is the system (``manage.py import_roll``).
+    Returns the plan that was written.
+    """
+    from consent.queries import consent_states
+    from nursery.services import reevaluate_consent
+    from people.roll_import import apply_plan
+
+    now = now or timezone.now()
+    if user is not None:
+        require_leader(user, nursery, "import the roll")
+    plan = preview_roll(nursery, content)
+    if plan.errors and not valid_rows_only:
+        raise ServiceError(f"The file has {len(plan.errors)} row(s) with errors, so nothing was imported. "
+                           "Correct them, or choose to import the valid rows only.")
+    reason = "Imported the roll from CSV"
+    with transaction.atomic(), acting_as(user, reason):
+        affected = sorted({link.child_id for link, changes in plan.changed_links.values()
+                           if changes.get("has_parental_responsibility") is False})
+        before = consent_states(affected, now=now) if affected else {}
+        written = apply_plan(plan, user=user, reason=reason)
+        for child in Child.objects.filter(pk__in=affected).select_related("nursery"):
+            reevaluate_consent(user, child, {k: v for k, v in before.items() if k[0] == child.pk},
+                               f"Parental responsibility removed by the roll import for {child.full_name}")
+        if invite and written["new_users"]:
+            _invite_imported(user, nursery, written["new_users"], now)
+    return plan
+
+
+def _invite_imported(user, nursery: Nursery, people: list, now: datetime) -> None:
+    from simple_history.utils import bulk_create_with_history
+
+    from people.tasks import send_invitation
+
+    invitations = bulk_create_with_history([
+        Invitation(nursery=nursery, user=person, email=person.email, role=Role.PARENT, invited_by=user,
+                   created_at=now, sends=1)
+        for person in people
+    ], Invitation, batch_size=1000, default_user=user, default_change_reason="Invited by the roll import")
+    outbox.enqueue_many(send_invitation, [(inv.pk,) for inv in invitations], now=now)

@@ -17,6 +17,7 @@ from nursery.permissions import get_object_in_nursery, role_required
 from nursery.services import remove_guardian, set_parental_responsibility
 from people import forms, queries, services
 from people.models import Invitation
+from people.roll import COLUMNS, MAX_BYTES, RollFileError
 
 
 def _child(request, pk) -> Child:
@@ -346,3 +347,68 @@ def staff_remove(request, pk):
     else:
         messages.success(request, "Role removed.")
     return redirect("people:staff")
+
+
+# --- Importing the roll -------------------------------------------------------------------------------
+
+ROLL_SESSION_KEY = "people_roll_import"
+PREVIEW_ROWS = 200
+
+
+@role_required(Role.LEADERSHIP)
+def roll_import(request):
+    form = forms.RollUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_BYTES:
+                raise RollFileError("The file is larger than 5 MB.")
+            content = upload.read()
+            services.preview_roll(request.nursery, content)
+        except RollFileError as error:
+            form.add_error("file", str(error))
+        else:
+            # The text waits in the session (not on disk) until the leader confirms or cancels.
+            request.session[ROLL_SESSION_KEY] = {
+                "nursery": request.nursery.pk, "name": upload.name[:100], "invite": form.cleaned_data["invite"],
+                "content": content.decode("utf-8-sig"),
+            }
+            return redirect("people:roll_import_preview")
+    return render(request, "people/roll_import.html", {"form": form, "columns": ",".join(COLUMNS)})
+
+
+@role_required(Role.LEADERSHIP)
+def roll_import_preview(request):
+    pending = request.session.get(ROLL_SESSION_KEY)
+    if not pending or pending.get("nursery") != request.nursery.pk:
+        messages.info(request, "Choose a roll file first.")
+        return redirect("people:roll_import")
+    if request.method == "POST":
+        if "cancel" in request.POST:
+            request.session.pop(ROLL_SESSION_KEY, None)
+            messages.info(request, "Nothing was imported.")
+            return redirect("people:roll_import")
+        try:
+            plan = services.import_roll(request.user, nursery=request.nursery, content=pending["content"],
+                                        invite=pending["invite"], valid_rows_only="valid_rows_only" in request.POST)
+        except (ServiceError, RollFileError) as error:
+            messages.error(request, getattr(error, "message", str(error)))
+        else:
+            request.session.pop(ROLL_SESSION_KEY, None)
+            counts = plan.counts
+            messages.success(request, f"Imported: {counts['add']} row(s) added, {counts['change']} changed, "
+                                      f"{counts['unchanged']} unchanged"
+                                      + (f", {counts['errors']} skipped with errors." if counts["errors"] else "."))
+            return redirect("people:children")
+    try:
+        plan = services.preview_roll(request.nursery, pending["content"])
+    except RollFileError as error:
+        request.session.pop(ROLL_SESSION_KEY, None)
+        messages.error(request, str(error))
+        return redirect("people:roll_import")
+    sections = [(what, title, plan.of(what)) for what, title in
+                (("add", "To add"), ("change", "To change"), ("unchanged", "Unchanged"))]
+    return render(request, "people/roll_preview.html", {
+        "plan": plan, "pending": pending, "limit": PREVIEW_ROWS,
+        "sections": [(what, title, rows[:PREVIEW_ROWS], len(rows)) for what, title, rows in sections],
+    })
