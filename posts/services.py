@@ -761,19 +761,24 @@ def remind_waiting_approvals(*, now: datetime | None = None) -> int:
     )
     reminded = 0
     for nursery in Nursery.objects.filter(pk__in=waiting.values("nursery_id")):
-        with transaction.atomic():
-            posts = list(
-                waiting.filter(nursery=nursery).select_for_update(skip_locked=True).order_by("submitted_at")
-            )
-            if not posts:
-                continue
-            Post.objects.filter(pk__in=[p.pk for p in posts]).update(approval_reminded_at=now)
-            lines = "\n".join(f"- {p} (waiting since {_when(p.submitted_at)})" for p in posts)
-            notify(_leadership(nursery), f"{len(posts)} post{'s' if len(posts) != 1 else ''} waiting for approval",
-                   MESSAGE, {"message": f"These posts have waited more than a day for approval:\n\n{lines}"},
-                   nursery=nursery, url=reverse("posts:approvals"))
-            reminded += len(posts)
+        try:
+            reminded += _remind_approvals(nursery, waiting, now)
+        except Exception:  # noqa: BLE001 - one nursery must not stop the others; the next run tries it again
+            logger.exception("Approval reminders for %s failed", nursery)
     return reminded
+
+
+def _remind_approvals(nursery: Nursery, waiting, now: datetime) -> int:
+    with transaction.atomic():
+        posts = list(waiting.filter(nursery=nursery).select_for_update(skip_locked=True).order_by("submitted_at"))
+        if not posts:
+            return 0
+        Post.objects.filter(pk__in=[p.pk for p in posts]).update(approval_reminded_at=now)
+        lines = "\n".join(f"- {p} (waiting since {_when(p.submitted_at)})" for p in posts)
+        notify(_leadership(nursery), f"{len(posts)} post{'s' if len(posts) != 1 else ''} waiting for approval",
+               MESSAGE, {"message": f"These posts have waited more than a day for approval:\n\n{lines}"},
+               nursery=nursery, url=reverse("posts:approvals"))
+    return len(posts)
 
 
 def due_scheduled_posts(*, now: datetime) -> list[int]:

@@ -138,7 +138,11 @@ def chase_acknowledgements(*, now: datetime, nursery_id: int | None = None) -> d
     nurseries = Nursery.objects.filter(pk=nursery_id) if nursery_id else Nursery.objects.all()
     for nursery in nurseries.order_by("pk"):
         for version in current_versions(nursery, today=local_date(now)).values():
-            reminded, reported = _chase_version(nursery, version.pk, now=now)
+            try:
+                reminded, reported = _chase_version(nursery, version.pk, now=now)
+            except Exception:  # noqa: BLE001 - one policy must not stop the others; the next run tries it again
+                logger.exception("Acknowledgement chase for policy version %s failed", version.pk)
+                continue
             counts["reminders"] += reminded
             counts["reported"] += reported
     return counts

@@ -86,5 +86,26 @@ class TestApprovalReminders:
         assert str(post) in reminder.body and str(fresh) not in reminder.body
         assert services.remind_waiting_approvals(now=now + timedelta(days=1)) == 2
 
+    def test_one_nursery_failing_does_not_stop_the_others(self, world, make_post, monkeypatch, caplog):
+        from tests.posts.factories import ChannelFactory, PostFactory, PostImageFactory
+
+        grant(world.child, Scope.CLOSED)
+        long_ago = timezone.now() - timedelta(hours=30)
+        services.submit_post(world.practitioner, post=make_post(), now=long_ago)
+        other = PostFactory(nursery=world.other_nursery, author=world.outsider,
+                            channels=[ChannelFactory(nursery=world.other_nursery, audience=Scope.CLOSED)])
+        PostImageFactory(post=other, children=[], no_identifiable_child=True)
+        services.submit_post(world.outsider, post=other, now=long_ago)
+        real = services._remind_approvals
+
+        def ours_breaks(nursery, waiting, now):
+            if nursery == world.nursery:
+                raise RuntimeError("a broken row")
+            return real(nursery, waiting, now)
+
+        monkeypatch.setattr(services, "_remind_approvals", ours_breaks)
+        assert services.remind_waiting_approvals(now=timezone.now()) == 1
+        assert "Approval reminders for" in caplog.text
+
     def test_the_task_runs_the_reminder(self, world):
         assert tasks.remind_waiting_approvals.delay().get() == 0
