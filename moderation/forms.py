@@ -110,6 +110,10 @@ class ResolveForm(forms.Form):
             self.fields["reason"].widget.attrs["id"] = f"{prefix}-reason"
 
 
+class DoneByHandForm(forms.Form):
+    note = forms.CharField(label="How (optional)", max_length=500, required=False)
+
+
 class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

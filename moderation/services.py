@@ -29,6 +29,7 @@ from moderation.models import (
     ItemAction,
     ItemStatus,
     ModerationItem,
+    PlatformActionStatus,
     Priority,
     RuleHit,
     ScreeningRule,
@@ -553,6 +554,29 @@ def resolve_item(user, *, item_id: int, action: str, reason: str, version: int |
             notify(recipients, "Escalated as a safeguarding concern", "moderation/email/item.txt",
                    {"message": f"An item was escalated as a safeguarding concern: {item.reason}", "item": item},
                    nursery=item.nursery, url=_queue_url(item))
+    return item
+
+
+def record_done_by_hand(user, *, item_id: int, note: str = "", version: int | None = None,
+                        now: datetime | None = None) -> ModerationItem:
+    """The safeguarding lead hid or deleted the comment on the platform themselves (the channel is not connected,
+    or the platform refused): record who did it and when, so the item stops waiting for platform action."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(user, "Platform action done by hand"):
+        item = _lock(user, item_id, version)
+        if item.action not in (Action.HIDE, Action.DELETE) or item.platform_action_status not in (
+                PlatformActionStatus.AWAITING, PlatformActionStatus.FAILED):
+            raise ServiceError("This item is not waiting for anything to be done on the platform.")
+        where = item.comment.get_platform_display() if item.comment else "the platform"
+        who = user.get_full_name() or user.username
+        item.platform_action_status = PlatformActionStatus.DONE
+        item.version += 1
+        item.save()
+        done = "Hidden" if item.action == Action.HIDE else "Deleted"
+        ItemAction.objects.create(
+            item=item, kind=ItemAction.Kind.PLATFORM_ACTION, actor=user, at=now,
+            note=f"{done} by hand on {where} by {who} ({timezone.localtime(now):%-d %b %Y, %H:%M}). {note}".strip(),
+        )
     return item
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("moderation/items/<int:pk>/claim/", views.claim, name="claim"),
     path("moderation/items/<int:pk>/release/", views.release, name="release"),
     path("moderation/items/<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("moderation/items/<int:pk>/done-by-hand/", views.done_by_hand, name="done_by_hand"),
     path("moderation/acknowledge/", views.acknowledge, name="acknowledge"),
     path("moderation/rules/", views.rules, name="rules"),
     path("moderation/rules/new/", views.rule_edit, name="rule_add"),

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from moderation import queries, services
-from moderation.forms import ConcernForm, ManualCommentForm, ResolveForm, RuleForm, VersionForm
+from moderation.forms import ConcernForm, DoneByHandForm, ManualCommentForm, ResolveForm, RuleForm, VersionForm
 from moderation.models import Concern, ModerationItem, ScreeningRule
 from moderation.platform import MAX_BODY_BYTES, SIGNATURE_HEADER, BadDelivery, parse_body, signature_is_valid
 from nursery.errors import ServiceError
@@ -41,7 +41,7 @@ def _get_item(request, pk) -> ModerationItem:
 def _item_context(request, item, **extra) -> dict:
     return {
         "item": item, "now": timezone.now(), "can_act": has_role(request.user, item.nursery, *services.REVIEWERS),
-        "resolve_form": ResolveForm(item=item), **extra,
+        **extra,
     }
 
 
@@ -133,6 +133,19 @@ def resolve(request, pk):
     except ServiceError as exc:
         return _after_action(request, item, error=exc.message)
     return _after_action(request, item, success="Resolved and recorded.")
+
+
+@require_POST
+@login_required
+def done_by_hand(request, pk):
+    item = _get_item(request, pk)
+    form = DoneByHandForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.record_done_by_hand(request.user, item_id=item.pk, note=note, version=_version(request))
+    except ServiceError as exc:
+        return _after_action(request, item, error=exc.message)
+    return _after_action(request, item, success="Recorded as done by hand on the platform.")
 
 
 @require_POST

@@ -369,14 +369,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Content-Security-Policy on every response (django-csp), enforced: scripts, styles, fonts and frames from this
 # site only, no inline script or style anywhere (templates use static/js and static/css), nothing may frame
-# us, forms post only here. ``data:`` images are Bootstrap's form icons. Files served from uploads set a
-# stricter sandboxed policy of their own, which the middleware leaves alone.
+# us, forms post only here. ``data:`` images are Bootstrap's form icons; Meta's image CDNs show the image of a
+# photo or sticker comment in the moderation queue (linked, not copied; loaded with no referrer). Files served
+# from uploads set a stricter sandboxed policy of their own, which the middleware leaves alone.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "https://*.fbcdn.net", "https://*.cdninstagram.com"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -78,3 +78,12 @@ def moderation_counts(context):
 def rules_hit(hits) -> list[str]:
     """Each rule once ("Child named: Children's full names"), however many times it matched."""
     return list(dict.fromkeys(f"{hit.get_category_display()}: {hit.rule_name}" for hit in hits))
+
+
+@register.filter
+def decision_choices(item) -> list[tuple[str, str]]:
+    """The decisions open for ``item``, from the form that validates them: the same list on the queue, the item
+    page and an htmx swap, whichever view rendered the card."""
+    from moderation.forms import ResolveForm
+
+    return ResolveForm(item=item).fields["action"].choices

@@ -42,6 +42,8 @@ ACCESS = [
     Access("moderation:claim", expect(dsl=302), kwargs=_item, method="post", data=lambda w: {"version": 1}),
     Access("moderation:release", expect(dsl=302), kwargs=_item, method="post"),
     Access("moderation:resolve", expect(dsl=302), kwargs=_item, method="post", data=_resolve_data),
+    Access("moderation:done_by_hand", expect(dsl=302), kwargs=_item, method="post",
+           note="records a hide/delete done on the platform by hand"),
     Access("moderation:acknowledge", expect(dsl=302, outsider=302), method="post", data=lambda w: {"item": []}),
     Access("moderation:rules", expect(dsl=200, leader=200, outsider=200)),
     Access("moderation:rule_add", expect(dsl=200, leader=200, outsider=200)),
