@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from nursery.models import Child
-from posts.models import Channel, Occasion, Post, PostImage
+from posts.models import Channel, FaceMarking, Occasion, Post, PostImage
 from posts.publishing import publisher_choices, publisher_for
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
@@ -142,3 +142,36 @@ class OccasionForm(forms.ModelForm):
         model = Occasion
         fields = ["name", "date", "description"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"}), "description": forms.Textarea(attrs={"rows": 3})}
+
+
+class FacesForm(forms.Form):
+    """One choice per detected face: a child tagged in the photo, an adult, not identifiable, not a face."""
+
+    OTHER_ANSWERS = [(m.value, m.label) for m in FaceMarking if m != FaceMarking.CHILD]
+
+    def __init__(self, *args, image: PostImage, faces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.children = {str(c.pk): c for c in image.children.all()}
+        choices = [("", "Not accounted for yet")]
+        choices += [(f"child:{pk}", child.full_name) for pk, child in self.children.items()]
+        choices += self.OTHER_ANSWERS
+        self.faces = list(faces)
+        for face in self.faces:
+            current = f"child:{face.child_id}" if face.child_id else face.marking
+            self.fields[f"face{face.pk}"] = forms.ChoiceField(
+                label=f"Face {face.number}", choices=choices, required=False, initial=current,
+            )
+
+    def bound_faces(self):
+        return [(face, self[f"face{face.pk}"]) for face in self.faces]
+
+    def marks(self) -> dict:
+        """Face id to (marking, child), as ``services.account_for_faces`` takes them."""
+        marks = {}
+        for face in self.faces:
+            answer = self.cleaned_data.get(f"face{face.pk}") or ""
+            if answer.startswith("child:"):
+                marks[face.pk] = (FaceMarking.CHILD, self.children[answer.removeprefix("child:")])
+            else:
+                marks[face.pk] = (answer, None)
+        return marks

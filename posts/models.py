@@ -202,11 +202,21 @@ class PostImage(models.Model):
         return self.alt_text
 
 
+class FaceMarking(models.TextChoices):
+    """How a person accounted for a detected face (empty: not yet)."""
+
+    CHILD = "child", "A tagged child"
+    ADULT = "adult", "An adult"
+    NOT_IDENTIFIABLE = "not_identifiable", "Not identifiable (too small, turned away)"
+    NOT_A_FACE = "not_a_face", "Not a face"
+
+
 class DetectedFace(models.Model):
-    """Where the detector found a face in a photo: a rectangle in the photo's pixels, and nothing else.
+    """Where the detector found a face in a photo: a rectangle in the photo's pixels, and what a person said it is.
 
     Never an embedding, template or any measurement of the face: nothing here could tell whose face it
-    is, or find the same face in another photo. Numbered left to right, as on the post's page.
+    is, or find the same face in another photo. Whose face it is comes from a member of staff who knows
+    the children (``marking``, ``child``). Numbered left to right, as on the post's page.
     """
 
     image = models.ForeignKey(PostImage, on_delete=models.CASCADE, related_name="faces")
@@ -215,15 +225,30 @@ class DetectedFace(models.Model):
     y = models.PositiveIntegerField()
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    marking = models.CharField(
+        max_length=16, choices=FaceMarking.choices, blank=True, help_text="Empty until someone accounts for the face."
+    )
+    child = models.ForeignKey(Child, null=True, blank=True, on_delete=models.PROTECT, related_name="faces",
+                              help_text="The tagged child whose face this is, as staff said.")
 
     history = history()
 
     class Meta:
         ordering = ["image", "number"]
-        constraints = [models.UniqueConstraint(fields=["image", "number"], name="one_face_number_per_image")]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "number"], name="one_face_number_per_image"),
+            models.CheckConstraint(
+                condition=Q(marking="child", child__isnull=False) | (~Q(marking="child") & Q(child__isnull=True)),
+                name="face_child_only_when_marked_child",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Face {self.number} in photo {self.image_id}"
+
+    @property
+    def accounted_for(self) -> bool:
+        return bool(self.marking)
 
 
 class Publication(models.Model):

@@ -29,11 +29,12 @@ from nursery.services import notify
 from posts import workflow
 from posts.captions import CaptionCheck, check_caption
 from posts.faces import detect_faces_in_file
-from posts.gate import SCOPE_WORDS, consent_problems, pictured_children, refusal
+from posts.gate import SCOPE_WORDS, consent_problems, face_problems, pictured_children, refusal
 from posts.images import process_upload
 from posts.models import (
     Channel,
     DetectedFace,
+    FaceMarking,
     FaceSearch,
     Occasion,
     Post,
@@ -141,6 +142,12 @@ def readiness(post: Post) -> tuple[list[str], list[str]]:
         problems.append("Photos of children are shared only for special occasions: choose the occasion.")
     check: CaptionCheck = check_caption(post.caption, nursery=post.nursery, pictured_children=pictured_children(post))
     return problems + list(check.blocking), list(check.warnings)
+
+
+def _refuse_unaccounted_faces(post: Post, action: str) -> None:
+    problems = face_problems(post)
+    if problems:
+        raise ServiceError(f"This post cannot be {action} yet. " + " ".join(problems))
 
 
 def _refuse_unless_ready(post: Post) -> list[str]:
@@ -277,6 +284,10 @@ def describe_image(
         image.no_identifiable_child = no_identifiable_child
         image.save()
         image.children.set(children)
+        # A face linked to a child who is no longer tagged is unaccounted for again.
+        for face in image.faces.filter(marking=FaceMarking.CHILD).exclude(child__in=children):
+            face.marking, face.child = "", None
+            face.save()
 
     _edit(user, image.post, "Changed a photo's description or the children tagged", change, now=now)
     return image
@@ -330,6 +341,48 @@ def find_faces(*, image_id: int, now: datetime | None = None) -> int | None:
     return len(boxes)
 
 
+def account_for_faces(
+    user, *, image: PostImage, marks: Mapping[int, tuple[str, Child | None]], now: datetime | None = None,
+) -> PostImage:
+    """Say what each detected face is: one of the photo's tagged children, an adult, not identifiable, or
+    not a face (``marks`` maps a face's id to its marking and child; an empty marking undoes one)."""
+    now = now or timezone.now()
+    faces = {face.pk: face for face in image.faces.select_related("child")}
+    tagged = {child.pk: child for child in image.children.all()}
+    changes = []
+    for face_id, (marking, child) in marks.items():
+        face = faces.get(face_id)
+        if face is None:
+            raise ServiceError("That face is not in this photo; reload the page.")
+        if marking and marking not in FaceMarking.values:
+            raise ServiceError("Choose what the face is from the list.")
+        if (marking == FaceMarking.CHILD) != (child is not None):
+            raise ServiceError(f"Face {face.number}: choose the child, or another answer.")
+        if child is not None and child.pk not in tagged:
+            raise ServiceError(f"Face {face.number}: {child.full_name} is not tagged in this photo; tag them first.")
+        if (face.marking, face.child_id) != (marking, child.pk if child else None):
+            changes.append((face, marking, child))
+    if not changes:
+        return image
+
+    def change(p: Post) -> None:
+        for face, marking, child in changes:
+            face.marking, face.child = marking, child
+            face.save()
+
+    said = "; ".join(f"face {face.number}: {_face_answer(marking, child)}"
+                     for face, marking, child in sorted(changes, key=lambda c: c[0].number))
+    number = list(image.post.images.values_list("pk", flat=True)).index(image.pk) + 1
+    _edit(user, image.post, f"Accounted for faces in photo {number} ({said})", change, now=now)
+    return image
+
+
+def _face_answer(marking: str, child: Child | None) -> str:
+    if child is not None:
+        return child.full_name
+    return FaceMarking(marking).label.lower() if marking else "not accounted for"
+
+
 # --- the approval workflow ------------------------------------------------------------------------------
 
 
@@ -341,6 +394,7 @@ def submit_post(user, *, post: Post, now: datetime | None = None) -> Submission:
         before = post.status
         post.status = workflow.move(user, post, Action.SUBMITTED)
         warnings = _refuse_unless_ready(post)
+        warnings += face_problems(post)
         warnings += [p.message for p in consent_problems(post, now=now)]
         post.submitted_at = now
         post.consent_note = ""
@@ -380,6 +434,7 @@ def approve_post(user, *, post: Post, version: int, now: datetime | None = None)
                 "You wrote or last changed this post, so another member of the leadership team must approve it."
             )
         _refuse_unless_ready(post)
+        _refuse_unaccounted_faces(post, "approved")
         problems = consent_problems(post, now=now)
         if problems:
             raise ServiceError(refusal("approved", problems))
@@ -459,7 +514,9 @@ def publish_post(
             raise ServiceError("Only the approved version can be published; this one waits for approval.")
         _check_urls(post, urls)
         # Re-read consent with the children's rows locked, inside this transaction: a withdrawal
-        # committed since approval (or racing this request) must stop the post here.
+        # committed since approval (or racing this request) must stop the post here. The faces are read
+        # here too: accounting for them is an edit, which the post's row lock (held) serialises.
+        _refuse_unaccounted_faces(post, "published")
         problems = consent_problems(post, now=now, lock=True)
         if problems:
             raise ServiceError(refusal("published", problems))
@@ -805,6 +862,8 @@ def publish_scheduled_post(*, post_id: int, now: datetime | None = None) -> bool
             why = f"{publisher.get_full_name() or publisher}, who approved it, is no longer in the leadership team."
         if not why and post.approved_version != post.version:
             why = "It changed after it was approved."
+        if not why:
+            why = " ".join(face_problems(post))
         problems = [] if why else consent_problems(post, now=now, lock=True)
         if problems:
             why = " ".join(p.message for p in problems)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nursery.errors import ServiceError
@@ -16,6 +17,7 @@ from posts import queries, services, workflow
 from posts.forms import (
     AddPhotosForm,
     ChannelForm,
+    FacesForm,
     NewPostForm,
     NoteForm,
     OccasionForm,
@@ -23,7 +25,7 @@ from posts.forms import (
     PostForm,
     PublishForm,
 )
-from posts.models import Channel, Occasion, Post, Publication, Takedown
+from posts.models import Channel, Occasion, Post, PostImage, Publication, Takedown
 
 staff_only = role_required(*STAFF_ROLES)
 leadership_only = role_required(Role.LEADERSHIP)
@@ -121,8 +123,10 @@ def edit(request, pk):
         else:
             messages.success(request, "Post saved.")
             return redirect("posts:edit", post.pk)
-    photo_forms = [(image, PhotoForm(instance=image, nursery=post.nursery, prefix=f"photo{image.pk}"))
-                   for image in post.images.all()]
+    images = post.images.prefetch_related("children", "faces")
+    photo_forms = [(image, PhotoForm(instance=image, nursery=post.nursery, prefix=f"photo{image.pk}"),
+                    _faces_context(image, number))
+                   for number, image in enumerate(images, start=1)]
     return render(request, "posts/edit.html", {
         "post": post, "form": form, "photo_forms": photo_forms, "add_form": AddPhotosForm(),
         "glance": queries.consent_at_a_glance([post])[post.pk],
@@ -166,6 +170,46 @@ def describe_photo(request, pk):
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("posts:edit", image.post_id)
+
+
+def _faces_context(image: PostImage, number: int) -> dict:
+    faces = list(image.faces.all())
+    return {
+        "image": image, "number": number, "faces": faces,
+        "form": FacesForm(image=image, faces=faces, prefix=f"faces{image.pk}") if faces else None,
+        "open_faces": sum(1 for f in faces if not f.accounted_for),
+        # Numbers on the photo stay legible whether it is 600 or 2,048 pixels wide.
+        "label_size": max(16, max(image.width, image.height) // 28),
+    }
+
+
+def _number_of(image: PostImage) -> int:
+    return list(image.post.images.values_list("pk", flat=True)).index(image.pk) + 1
+
+
+@staff_only
+def faces(request, pk):
+    """The photo's faces panel alone: the edit page polls it (htmx) until the worker has counted them."""
+    image = queries.get_image_for_user(request, pk)
+    image = PostImage.objects.prefetch_related("children", "faces").select_related("post").get(pk=image.pk)
+    return render(request, "posts/_faces.html", {"f": _faces_context(image, _number_of(image))})
+
+
+@staff_only
+@require_POST
+def account_faces(request, pk):
+    image = queries.get_image_for_user(request, pk)
+    form = FacesForm(request.POST, image=image, faces=image.faces.all(), prefix=f"faces{image.pk}")
+    if form.is_valid():
+        try:
+            services.account_for_faces(request.user, image=image, marks=form.marks())
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Faces in photo {_number_of(image)} saved.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{reverse('posts:edit', args=[image.post_id])}#faces-{image.pk}")
 
 
 @staff_only

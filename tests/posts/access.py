@@ -65,6 +65,8 @@ ACCESS = [
     Access("posts:describe_photo", AUTHOR_ACTS, kwargs=image_pk, method="post",
            data=lambda w: {}),
     Access("posts:remove_photo", AUTHOR_ACTS, kwargs=image_pk, method="post"),
+    Access("posts:faces", AUTHOR_AND_LEADERSHIP, kwargs=image_pk),
+    Access("posts:account_faces", AUTHOR_ACTS, kwargs=image_pk, method="post", data=lambda w: {}),
     Access("posts:submit", AUTHOR_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post",
            note="already submitted: the access checks run, the workflow then says no"),
     Access("posts:withdraw", AUTHOR_ACTS, kwargs=post_pk(PostStatus.SUBMITTED), method="post"),
