@@ -27,7 +27,7 @@ def test_a_leader_requests_watches_and_downloads_a_pack(page, demo, monkeypatch)
     monkeypatch.setattr(services, "_progress", visible_progress)
 
     login(page, "leader")
-    page.get_by_role("button", name="Inspection").click()
+    page.get_by_role("button", name="Manage").click()
     page.get_by_role("link", name="Inspection packs").click()
     expect(page.get_by_role("heading", name="Inspection packs")).to_be_visible()
     shot(page, "inspection-1-packs")

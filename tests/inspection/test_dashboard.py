@@ -150,3 +150,11 @@ def test_chart_geometry():
                  [Series("Private", [None, 50.0], "series-1")], kind="line", unit="%", ceiling=100)
     assert len(line.lines[0]["dots"]) == 1 and line.ticks[-1]["label"] == "100%"
     assert [_nice_max(v) for v in (0, 3, 5, 9, 17, 150)] == [4, 4, 8, 20, 20, 200]
+
+
+def test_the_leadership_home_leads_to_the_trends_and_nobody_else_sees_it(client, world):
+    client.force_login(world.leader)
+    assert reverse("inspection:dashboard").encode() in client.get(reverse("home")).content
+    for user in (world.dsl, world.practitioner, world.parent):
+        client.force_login(user)
+        assert reverse("inspection:dashboard").encode() not in client.get(reverse("home")).content
