@@ -104,3 +104,17 @@ def test_the_request_forms_offer_today_as_an_iso_date_for_the_date_picker(client
     client.force_login(world.leader)
     page = client.get(reverse("retention:access")).content.decode()
     assert f'value="{timezone.localdate().isoformat()}"' in page
+
+
+def test_leadership_home_shows_requests_still_to_answer_with_the_oldest_deadline(client, world):
+    from datetime import date
+
+    from retention.services import record_erasure_request
+
+    client.force_login(world.leader)
+    assert "Personal data requests" not in client.get(reverse("home")).content.decode()
+    record_erasure_request(world.leader, nursery=world.nursery, subject=world.parent, received_on=date(2026, 11, 30))
+    page = client.get(reverse("home")).content.decode()
+    assert "1 erasure request not yet carried out" in page and "30 December 2026" in page
+    client.force_login(world.parent)
+    assert "Personal data requests" not in client.get(reverse("home")).content.decode()
