@@ -184,7 +184,10 @@ def acknowledgement_pages(nursery: Nursery, *, pages: dict[str, str | None], out
         if status.version is None:
             continue
         people = status_people(nursery, status, outstanding_only=outstanding_only, search=search)
-        status.page = Paginator(people, STATUS_PAGE_SIZE).get_page(pages.get(status.kind))
+        paginator = Paginator(people, STATUS_PAGE_SIZE)
+        if not outstanding_only and not search:
+            paginator.count = status.audience  # counted already: no second COUNT of the same rows
+        status.page = paginator.get_page(pages.get(status.kind))
         status.page.object_list = status_rows(nursery, status.version, list(status.page.object_list))
     return statuses
 

@@ -115,7 +115,7 @@ def test_the_register_needs_the_same_queries_for_5_and_500_children(client, worl
         grant(child, Scope.CLOSED)
     client.force_login(world.leader)
     for params in ({}, {"page": 2}, {"q": "a", "room": room.pk}):
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(11):
             assert client.get(reverse("consent:register"), params).status_code == 200
     # A state filter computes consent for every child matching the rest of the filter, a chunk at a time.
     with django_assert_max_num_queries(19):
