@@ -262,6 +262,10 @@ def invitation_for_token(token: str, *, now: datetime | None = None, lock: bool 
                            "otherwise ask the nursery to send a new invitation.")
     if invitation.expires_at is None or invitation.expires_at <= now:
         raise ServiceError("This invitation link has expired. Please ask the nursery to send a new one.")
+    # Removed since (the guardian taken off the child, the staff role removed): the link opens nothing.
+    if not Membership.objects.filter(user=invitation.user_id, nursery=invitation.nursery_id,
+                                     role=invitation.role).exists():
+        raise ServiceError("This invitation link is no longer valid. Please ask the nursery.")
     return invitation
 
 

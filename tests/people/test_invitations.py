@@ -192,3 +192,15 @@ def test_an_expired_link_is_a_410_page(world, client, drain_outbox):
     Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("people:invitation", args=[token]))
     assert response.status_code == 410 and "expired" in response.content.decode()
+
+
+def test_the_link_stops_working_once_the_person_is_removed(world, drain_outbox):
+    from nursery.services import remove_guardian
+
+    invitation = invite_parent(world)
+    drain_outbox()
+    token = link_in(mail.outbox[0])
+    remove_guardian(world.leader, guardianship=world.child.guardianships.get(user=invitation.user),
+                    reason="Added by mistake")
+    with pytest.raises(ServiceError, match="no longer valid"):
+        invitation_for_token(token)
