@@ -1,6 +1,6 @@
 """Marking a child as leaving: leadership only, with a reason, on the child's history; parents' access."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -91,3 +91,18 @@ def test_setting_a_leaving_date_in_the_admin_goes_through_the_service(world, adm
     child.refresh_from_db()
     assert child.left_on == TODAY() and child.left_processed_on == TODAY()
     assert not Membership.objects.filter(user=world.parent, role=Role.PARENT).exists()
+
+
+@pytest.mark.parametrize("leaving", [date(2026, 10, 25), date(2027, 3, 28)], ids=["clocks-back", "clocks-forward"])
+def test_the_leaving_day_starts_at_midnight_in_london_on_the_days_the_clocks_change(world, leaving):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    Child.objects.filter(pk=world.child.pk).update(joined_on=date(2025, 9, 1))
+    world.child.refresh_from_db()
+    mark_child_leaving(world.leader, child=world.child, left_on=leaving, reason="Moving",
+                       now=datetime.combine(leaving - timedelta(days=5), time(12), tzinfo=london))
+    eve = datetime.combine(leaving - timedelta(days=1), time(23, 59), tzinfo=london)
+    assert retire_leavers(now=eve) == 0
+    assert retire_leavers(now=datetime.combine(leaving, time(0, 1), tzinfo=london)) == 1
