@@ -238,6 +238,13 @@ def test_nothing_outside_the_schedule_is_ever_deleted(world, now):
     resolved_item(world, resolved_at=now.replace(year=2002) + timedelta(seconds=1), action=Action.ESCALATE)
     resolved_item(world, concern=raised_concern(world), resolved_at=now.replace(year=2024) + timedelta(seconds=1))
     closed_incident(world, closed_at=now.replace(year=2021) + timedelta(seconds=1))
+    from people.models import Invitation
+
+    Invitation.objects.create(nursery=world.nursery, user=world.parent, email="g@example.org", role="parent",
+                              created_at=now - timedelta(days=400), send_pending=False,
+                              accepted_at=now - timedelta(days=89))
+    Invitation.objects.create(nursery=world.nursery, user=world.dsl, email="d@example.org", role="staff",
+                              created_at=now - timedelta(days=400), send_pending=True)  # open: never removed
     before = _row_counts()
     assert run_retention(now=now).total == 0
     assert _row_counts() == before
