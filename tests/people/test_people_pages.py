@@ -157,3 +157,15 @@ def test_only_leadership_changes_people(world, actor):
     ):
         with pytest.raises(ServiceError):
             call()
+
+
+@pytest.mark.parametrize("count", [5, 500])
+def test_the_people_lists_keep_their_query_budget_at_5_and_500(world, leader_client, count,
+                                                                django_assert_max_num_queries):
+    Child.objects.bulk_create([
+        Child(nursery=world.nursery, room=world.child.room, first_name=f"Kid{n:03d}", last_name="Budget",
+              date_of_birth=date(2023, 1, 1), joined_on=date(2025, 1, 1)) for n in range(count)
+    ])
+    for name in ("people:children", "people:staff", "people:invitations", "people:rooms"):
+        with django_assert_max_num_queries(14):
+            assert leader_client.get(reverse(name)).status_code == 200
