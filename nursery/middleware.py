@@ -34,3 +34,36 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class TwoFactorMiddleware:
+    """Signed in with a password but not yet with a code: only the two-factor pages, until verified.
+
+    For whoever ``nursery.twofactor.required_for``: every page, the Django admin included, sends them to the
+    code page (or to set up an authenticator, the first time), then back where they were going.
+    """
+
+    ALLOWED = ("two_factor_verify", "two_factor_enrol", "logout", "healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from urllib.parse import quote
+
+        from django.conf import settings
+        from django.shortcuts import redirect
+        from django.urls import Resolver404, resolve, reverse
+
+        from nursery import twofactor
+
+        user = request.user
+        if user.is_authenticated and not user.is_verified() and twofactor.required_for(user):
+            try:
+                name = resolve(request.path_info).url_name
+            except Resolver404:
+                name = None
+            if name not in self.ALLOWED and not request.path_info.startswith(settings.STATIC_URL):
+                target = "two_factor_verify" if twofactor.has_device(user) else "two_factor_enrol"
+                return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
+        return self.get_response(request)

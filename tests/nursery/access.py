@@ -1,4 +1,4 @@
-from tests.access import Access, everyone, expect
+from tests.access import Access, everyone, expect, leadership_page
 
 ACCESS = [
     Access("home", everyone(200)),
@@ -14,6 +14,14 @@ ACCESS = [
     Access("password_reset_done", everyone(200, anonymous=200)),
     Access("password_reset_confirm", everyone(200, anonymous=200), kwargs=lambda w: {"uidb64": "x", "token": "y"}),
     Access("password_reset_complete", everyone(200, anonymous=200)),
+    Access("two_factor_verify", everyone(302), note="without an authenticator: to set one up, or home"),
+    Access("two_factor_enrol", expect(parent=302, practitioner=302, dsl=200, leader=200, outsider=200),
+           note="for whoever can read safeguarding records in any nursery; others are sent home",
+           split={"leader_elsewhere, working here as a parent": 200, "parent_elsewhere, working there": 200}),
+    Access("two_factor_codes", everyone(302), method="post", note="not verified with a device: to set one up"),
+    Access("two_factor_team", leadership_page()),
+    Access("two_factor_reset", expect(leader=302), method="post", kwargs=lambda w: {"user_pk": w.dsl.pk},
+           data=lambda w: {"reason": "Phone lost"}),
     Access("admin:index", expect(parent=302, practitioner=302, dsl=302, leader=302, outsider=302),
            note="only the superuser opens the admin (nursery/admin_site.py); tests/test_admin.py covers admin:*"),
 ]

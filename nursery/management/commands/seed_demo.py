@@ -13,10 +13,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from nursery import twofactor
 from nursery.audit import acting_as
 from nursery.models import Child, Guardianship, Membership, Nursery, Role, Room
 
 DEMO_PASSWORD = "kidscount-demo"
+TWO_FACTOR_DEMO_USERS = ["leader", "deputy", "dsl", "admin", "acorns_leader"]
 APPS_WITH_DEMO_DATA = ["consent", "posts", "moderation", "staff_conduct", "people"]
 
 FAMILIES = [
@@ -74,9 +76,15 @@ class Command(BaseCommand):
                         raise
                     continue
                 module.seed(demo)
+            enrolled = twofactor.enrol_demo(demo.users[name] for name in TWO_FACTOR_DEMO_USERS)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Every demo login uses the password " + DEMO_PASSWORD))
         for username in ["leader", "deputy", "dsl", "staff", "parent", "parent2", "admin", "acorns_leader"]:
-            self.stdout.write(f"  {username}")
+            self.stdout.write(f"  {username}" + ("  (then a two-factor code)" if username in enrolled else ""))
+        self.stdout.write(
+            "Two-factor sign-in: " + ", ".join(enrolled) + " share the demo authenticator key "
+            f"{twofactor.DEMO_TOTP_SECRET} (add it to any authenticator app), or run "
+            "`python manage.py demo_code` for the current code."
+        )
 
     def user(self, password, username, first, last, *, email_domain="kidscount.example", **extra):
         User = get_user_model()
