@@ -60,6 +60,8 @@ class ConsentDecision(AppendOnlyModel):
     recorded_at = models.DateTimeField(auto_now_add=True)
     method = models.CharField(max_length=16, choices=Method.choices)
     paper_scan = models.FileField(upload_to="consent-scans/%Y/%m/", blank=True)
+    paper_scan_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the scan as uploaded; the file stored is a clean copy.")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The member of staff who entered a paper form.",

@@ -209,7 +209,7 @@ def record_paper_decision(
     today = timezone.localdate(now)
     if signed_on > today:
         raise ServiceError("The date signed cannot be in the future.")
-    content, extension = validated_scan(scan)
+    content, extension, received_sha256 = validated_scan(scan)
     signature = clean_signature(signature) if decision == Decision.GRANTED else " ".join((signature or "").split())
     # A form signed today counts from now, so it is later than anything decided online this morning.
     decided_at = now if signed_on == today else timezone.make_aware(datetime.combine(signed_on, time(12)))
@@ -236,7 +236,7 @@ def record_paper_decision(
         row = ConsentDecision.objects.create(
             nursery=child.nursery, child=child, scope=scope, decision=decision, guardian=guardian,
             signature=signature[:200], wording=wording, decided_at=decided_at, method=Method.PAPER,
-            paper_scan=content, recorded_by=user,
+            paper_scan=content, paper_scan_sha256=received_sha256, recorded_by=user,
         )
         if decision == Decision.WITHDRAWN:
             announce_withdrawal(row, withdrawn_by=user)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
@@ -342,8 +343,10 @@ def _store_evidence(incident, upload, checked, *, uploaded_by, description: str,
     )
     if uploaded_by is None:
         _nobody_recorded(evidence)
-    # Saved with the row, so a failed transaction leaves at most an orphan file, never a row without one.
-    evidence.file.save(evidence.original_name, upload, save=False)
+    # Saved with the row, so a failed transaction leaves at most an orphan file, never a row without one. The
+    # clean copy is stored under the name given, with the extension of what it now is.
+    stem = evidence.original_name.rsplit(".", 1)[0] or "evidence"
+    evidence.file.save(f"{stem}.{checked.extension}", ContentFile(checked.data), save=False)
     evidence.save()
     return evidence
 

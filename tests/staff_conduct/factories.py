@@ -95,9 +95,22 @@ def png_upload(name="screenshot.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
 
 
-def pdf_upload(name="letter.pdf") -> SimpleUploadedFile:
-    content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
+def pdf_bytes(**catalog) -> bytes:
+    """A one-page PDF; ``catalog`` adds entries to its catalog (e.g. an /OpenAction with JavaScript)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    for key, value in catalog.items():
+        writer._root_object[NameObject(f"/{key}")] = value
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_upload(name="letter.pdf", data=None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data or pdf_bytes(), content_type="application/pdf")
 
 
 def london(*args) -> datetime:
