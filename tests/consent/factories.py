@@ -8,10 +8,18 @@ from PIL import Image
 from consent.models import ConsentDecision, Decision, Method, Scope
 from tests.factories import ConsentWordingFactory
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+
+def _one_page_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+MINIMAL_PDF = _one_page_pdf()  # a real one-page PDF: scans are copied page by page, so a PDF needs a page
 
 
 def wordings(nursery, version: int = 1) -> dict[str, object]:
