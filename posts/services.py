@@ -282,7 +282,8 @@ def describe_image(
     def change(p: Post) -> None:
         image.alt_text = alt_text.strip()[:250]
         image.no_identifiable_child = no_identifiable_child
-        image.save()
+        # Only these fields: the worker may have stored the face search since ``image`` was read.
+        image.save(update_fields=["alt_text", "no_identifiable_child"])
         image.children.set(children)
         # A face linked to a child who is no longer tagged is unaccounted for again.
         for face in image.faces.filter(marking=FaceMarking.CHILD).exclude(child__in=children):

@@ -201,3 +201,16 @@ def test_a_failed_search_says_so_on_the_edit_page(world, make_post, client):
     post.images.update(face_search=FaceSearch.FAILED)
     client.force_login(world.practitioner)
     assert "Face detection failed for this photo" in client.get(reverse("posts:edit", args=[post.pk])).content.decode()
+
+
+def test_saving_a_photos_description_never_undoes_the_workers_face_search(world, make_post):
+    post = make_post()
+    stale = post.images.get()
+    stale.face_search = FaceSearch.PENDING
+    stale.save()
+    post.images.update(face_search=FaceSearch.DONE)  # the worker finished after the page read the photo
+
+    services.describe_image(world.practitioner, image=stale, alt_text="Singing", children=[world.child],
+                            no_identifiable_child=False)
+
+    assert post.images.get().face_search == FaceSearch.DONE
