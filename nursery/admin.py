@@ -61,7 +61,8 @@ class NurseryAdmin(AuditedAdmin):
     fieldsets = [
         (None, {"fields": ["name", "address", "contact_email", "manager"]}),
         ("Photo consent", {"fields": ["consent_renewal_months"]}),
-        ("Posts", {"fields": ["four_eyes_approval", "takedown_deadline_hours"]}),
+        ("Posts", {"fields": ["four_eyes_approval", "occasion_days_before", "occasion_days_after",
+                             "takedown_deadline_hours"]}),
         (
             "Comment moderation: minutes before an unreviewed item escalates",
             {"fields": ["moderation_target_high_minutes", "moderation_target_medium_minutes",

@@ -37,6 +37,12 @@ class Nursery(models.Model):
     four_eyes_approval = models.BooleanField(
         default=True, help_text="A leader may not approve a post that they wrote themselves.",
     )
+    occasion_days_before = models.PositiveSmallIntegerField(
+        default=7, help_text="Posts about a special occasion may go out from this many days before its date.",
+    )
+    occasion_days_after = models.PositiveSmallIntegerField(
+        default=14, help_text="... and up to this many days after it; then the occasion leaves the New post list.",
+    )
     takedown_deadline_hours = models.PositiveSmallIntegerField(
         default=24, validators=[MinValueValidator(1)],
         help_text="Time allowed to remove a published post after consent is withdrawn.",

@@ -1,7 +1,7 @@
 """Demo channels, occasions and posts of Kids Count, made through the workflow's own services."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -24,9 +24,11 @@ CHANNELS = [
     ("Website news", Platform.WEBSITE, Scope.PUBLIC, "", "https://kidscount.example/news"),
 ]
 OCCASIONS = [
-    ("Christmas concert", date(2026, 12, 16), "The preschool room's nativity and carols for families."),
-    ("Sports day", date(2026, 7, 10), "Races and games on the field."),
-    ("Preschool graduation", date(2026, 7, 22), "Saying goodbye to the children starting school."),
+    # Days before the demo is made: the concert's photos are recent enough to share, the others are past their
+    # occasion's window (and so leave the New post list).
+    ("Christmas concert", 2, "The preschool room's nativity and carols for families."),
+    ("Sports day", 145, "Races and games on the field."),
+    ("Preschool graduation", 133, "Saying goodbye to the children starting school."),
 ]
 
 
@@ -40,9 +42,10 @@ def seed(demo) -> None:
         nursery=demo.other_nursery, name="Little Acorns families",
         defaults={"platform": Platform.FACEBOOK, "audience": Scope.CLOSED, "external_id": "100000000000009"},
     )
-    for name, when, description in OCCASIONS:
+    today = timezone.localdate()
+    for name, days_ago, description in OCCASIONS:
         Occasion.objects.get_or_create(
-            nursery=demo.nursery, name=name, date=when,
+            nursery=demo.nursery, name=name, date=today - timedelta(days=days_ago),
             defaults={"description": description, "created_by": demo.nursery.manager},
         )
     _posts(demo)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.utils import timezone
 
@@ -47,7 +49,12 @@ class PostForm(forms.ModelForm):
         else:
             channels = channels.filter(active=True)
         self.fields["channels"].queryset = channels.distinct().order_by("name")
-        self.fields["occasion"].queryset = Occasion.objects.filter(nursery=nursery)
+        # Past occasions leave the list once their window closes (the post's own occasion stays while it is set).
+        last_day = timezone.localdate() - timedelta(days=nursery.occasion_days_after)
+        occasions = Occasion.objects.filter(nursery=nursery, date__gte=last_day)
+        if self.instance.occasion_id:
+            occasions = occasions | Occasion.objects.filter(pk=self.instance.occasion_id)
+        self.fields["occasion"].queryset = occasions.distinct().order_by("date", "name")
         self.fields["occasion"].empty_label = "No occasion (no child in the photos)"
         if self.instance.scheduled_for:
             self.initial["scheduled_for"] = timezone.localtime(self.instance.scheduled_for)

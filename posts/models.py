@@ -1,3 +1,6 @@
+from datetime import date as calendar_date
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -73,6 +76,16 @@ class Occasion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.date:%-d %b %Y})"
+
+    def window(self) -> tuple[calendar_date, calendar_date]:
+        """The days a post picturing children may go out under this occasion (the nursery's setting)."""
+        nursery = self.nursery
+        return (self.date - timedelta(days=nursery.occasion_days_before),
+                self.date + timedelta(days=nursery.occasion_days_after))
+
+    def covers(self, day: calendar_date) -> bool:
+        first, last = self.window()
+        return first <= day <= last
 
 
 class PostStatus(models.TextChoices):

@@ -140,6 +140,9 @@ def readiness(post: Post) -> tuple[list[str], list[str]]:
             )
     if post.occasion_id is None and any(image.children.all() for image in images):
         problems.append("Photos of children are shared only for special occasions: choose the occasion.")
+    elif any(image.children.all() for image in images):
+        day = timezone.localdate(post.scheduled_for) if post.scheduled_for else timezone.localdate()
+        problems += occasion_problems(post, day)
     check: CaptionCheck = check_caption(post.caption, nursery=post.nursery, pictured_children=pictured_children(post))
     return problems + list(check.blocking), list(check.warnings)
 
@@ -148,6 +151,21 @@ def _refuse_unaccounted_faces(post: Post, action: str) -> None:
     problems = face_problems(post)
     if problems:
         raise ServiceError(f"This post cannot be {action} yet. " + " ".join(problems))
+
+
+def occasion_problems(post: Post, day) -> list[str]:
+    """A post picturing children goes out only within its occasion's window: not about a day long past."""
+    occasion = post.occasion
+    if occasion is None or occasion.covers(day):
+        return []
+    first, last = occasion.window()
+    return [f"“{occasion.name}” was on {_day(occasion.date)}: posts picturing children about it go out between "
+            f"{_day(first)} and {_day(last)}, and this one would go out on {_day(day)}. Choose the occasion the "
+            f"photos are from, or ask leadership to add it."]
+
+
+def _day(day) -> str:
+    return date_format(day, "j M Y")
 
 
 def _refuse_unless_ready(post: Post) -> list[str]:
@@ -521,6 +539,10 @@ def publish_post(
         problems = consent_problems(post, now=now, lock=True)
         if problems:
             raise ServiceError(refusal("published", problems))
+        if pictured_children(post):
+            late = occasion_problems(post, timezone.localdate(now))
+            if late:
+                raise ServiceError(" ".join(late))
         publications = _go_out(post, published_by=user, urls=urls, now=now)
         _log(post, Action.PUBLISHED, before, user, now)
         if post.author_id != user.pk:
@@ -868,6 +890,8 @@ def publish_scheduled_post(*, post_id: int, now: datetime | None = None) -> bool
         problems = [] if why else consent_problems(post, now=now, lock=True)
         if problems:
             why = " ".join(p.message for p in problems)
+        if not why and pictured_children(post):
+            why = " ".join(occasion_problems(post, timezone.localdate(now)))
         if not why:
             try:
                 with acting_as(publisher, "Published a scheduled post"), transaction.atomic():

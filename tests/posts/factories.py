@@ -1,10 +1,10 @@
 """Factories for channels, occasions, posts and their photos (a real, tiny JPEG each)."""
 
 import io
-from datetime import date
 
 import factory
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image
 
 from consent.models import Scope
@@ -35,7 +35,7 @@ class OccasionFactory(factory.django.DjangoModelFactory):
 
     nursery = factory.SubFactory(NurseryFactory)
     name = factory.Sequence(lambda n: f"Occasion {n}")
-    date = date(2026, 12, 16)
+    date = factory.LazyFunction(timezone.localdate)
 
 
 class PostFactory(factory.django.DjangoModelFactory):
