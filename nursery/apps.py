@@ -7,9 +7,13 @@ class NurseryConfig(AppConfig):
     verbose_name = "Nursery"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from nursery.ledger import guard_cascades
+        from nursery.middleware import remember_kind_of_session
 
         guard_cascades()
+        user_logged_in.connect(remember_kind_of_session, dispatch_uid="nursery.remember_kind_of_session")
 
 
 class SuperuserAdminConfig(admin_apps.AdminConfig):

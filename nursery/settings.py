@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "nursery.middleware.TwoFactorMiddleware",
+    "nursery.middleware.SessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -140,6 +141,11 @@ AXES_VERBOSE = False
 # decision and acknowledgement, and is what django-axes locks out; too high a count lets anyone choose theirs.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "nursery.http.client_ip"
+
+# Sessions end after this long without a request (nursery.middleware.SessionIdleMiddleware): staff (anyone
+# who works at a nursery, and the administrator) on shared tablets soon, parents on their own phones later.
+STAFF_SESSION_IDLE_MINUTES = int(env("STAFF_SESSION_IDLE_MINUTES", "30"))
+PARENT_SESSION_DAYS = int(env("PARENT_SESSION_DAYS", "14"))
 
 # Two-factor sign-in (nursery/twofactor.py) for leadership, the safeguarding lead and superusers.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
