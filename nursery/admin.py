@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
@@ -186,3 +188,31 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ["task_name", "args", "kwargs", "key", "state", "attempts", "created_at", "due_at", "locked_until",
               "done_at", "last_error"]
+
+
+class UserWithTwoFactorAdmin(UserAdmin):
+    """Django's user admin, with the administrator's way to reset a lost two-factor device."""
+
+    actions = ["reset_two_factor"]
+
+    @admin.action(description="Reset two-factor sign-in (lost phone): signs them out and tells them")
+    def reset_two_factor(self, request, queryset):
+        from nursery.errors import ServiceError
+        from nursery.twofactor import reset_two_factor
+
+        done = 0
+        for user in queryset:
+            try:
+                reset_two_factor(request.user, user=user, reason="reset by the administrator from the admin")
+            except ServiceError as exc:
+                self.message_user(request, f"{user}: {exc.message}", level="error")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"Two-factor sign-in reset for {done} user(s).")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, UserWithTwoFactorAdmin)

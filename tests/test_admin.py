@@ -144,3 +144,15 @@ def test_a_past_version_of_an_incident_is_hidden_from_its_subject(admin_client, 
     admin_client.force_login(subject)
     past = reverse("admin:staff_conduct_incident_simple_history", args=[version.id, version.history_id])
     assert admin_client.get(past).status_code == 404
+
+
+def test_the_administrator_resets_a_lost_two_factor_device(admin_client, world):
+    from django.contrib.admin.models import LogEntry
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=world.dsl, name="Authenticator app", confirmed=True)
+    response = admin_client.post(reverse("admin:auth_user_changelist"),
+                                 {"action": "reset_two_factor", "_selected_action": [world.dsl.pk]})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=world.dsl).exists()
+    assert LogEntry.objects.filter(object_id=str(world.dsl.pk), change_message__contains="two-factor").exists()
