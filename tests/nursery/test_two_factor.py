@@ -156,3 +156,12 @@ def test_the_demo_leaders_sign_in_with_the_demo_code(client, world):
     call_command("demo_code", stdout=code)
     assert client.post(reverse("two_factor_verify"), {"code": code.getvalue().strip()}).status_code == 302
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_seed_demo_enrols_the_demo_leaders_safeguarding_lead_and_admin(db):
+    import io
+
+    call_command("seed_demo", stdout=(out := io.StringIO()))
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", flat=True))
+    assert enrolled == {"leader", "deputy", "dsl", "admin", "acorns_leader"}
+    assert twofactor.DEMO_TOTP_SECRET in out.getvalue() and "demo_code" in out.getvalue()
