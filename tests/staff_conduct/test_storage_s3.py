@@ -1,6 +1,7 @@
 """Private files in S3-compatible object storage (STORAGE_URL), against a local S3 server (moto's server mode,
 started here on a free port): stored in the bucket, never public, served only through the checked views."""
 
+import hashlib
 import socket
 import uuid
 
@@ -80,7 +81,10 @@ def test_conduct_evidence_goes_under_the_private_prefix_and_is_served_by_its_vie
         evidence.file.url  # noqa: B018
     client.force_login(world.leader)
     response = client.get(reverse("staff_conduct:evidence_file", args=[investigating.pk, evidence.pk]))
-    assert response.status_code == 200 and b"".join(response.streaming_content) == png_bytes()
+    served = b"".join(response.streaming_content)
+    with evidence.file.open("rb") as stored:  # a clean re-encoded copy of the upload (nursery/uploads.py)
+        assert response.status_code == 200 and served == stored.read() and served.startswith(b"\x89PNG")
+    assert evidence.sha256 == hashlib.sha256(png_bytes()).hexdigest()  # the upload itself, as evidence
 
 
 def test_the_storage_url_is_read_whole_or_refused():
