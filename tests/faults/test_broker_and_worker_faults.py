@@ -121,7 +121,7 @@ class Worker:
 
 
 @pytest.fixture
-def faults(postgres, transactional_db, tmp_path, settings):
+def faults(postgres, transactional_db, tmp_path, settings, monkeypatch):
     require(shutil.which("redis-server") is not None, "redis-server (apt-get install redis-server)")
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
@@ -131,6 +131,8 @@ def faults(postgres, transactional_db, tmp_path, settings):
     keys = ("broker_url", "task_always_eager", "broker_transport_options")
     previous = {key: app.conf[key] for key in keys}
     app.conf.update(broker_url=redis.url, task_always_eager=False, broker_transport_options={})
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting (make test-postgres sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
     _drop_cached_connections()
     workers = []
 
