@@ -1,4 +1,3 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -12,7 +11,7 @@ from inspection.forms import PeriodForm
 from inspection.models import InspectionPack
 from nursery.errors import ServiceError
 from nursery.exports import csv_lines
-from nursery.http import client_ip
+from nursery.http import carry_out, client_ip
 from nursery.models import Role
 from nursery.permissions import get_object_in_nursery, role_required
 
@@ -106,14 +105,11 @@ def packs(request):
     form = PeriodForm(request.POST) if request.method == "POST" else PeriodForm.default()
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                pack = services.request_pack(request.user, nursery=request.nursery, period=form.period)
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "The pack is being built. You will get an email when it is ready.")
-                return redirect("inspection:pack", pk=pack.pk)
+        if form.is_valid() and (requested := carry_out(
+            request, lambda: services.request_pack(request.user, nursery=request.nursery, period=form.period),
+            "The pack is being built. You will get an email when it is ready.", form=form,
+        )):
+            return redirect("inspection:pack", pk=requested.result.pk)
         status = 400
     recent = InspectionPack.objects.filter(nursery=request.nursery).select_related("requested_by")
     page = Paginator(recent, 20).get_page(request.GET.get("page"))

@@ -1,10 +1,16 @@
-"""What a request tells us about its sender, read the same way everywhere: where to go next, and from where."""
+"""Reading a request and answering it the same way everywhere: where to go next, from where it came, and how a
+service's yes or no is reported to the person who asked."""
 
 import ipaddress
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from nursery.errors import ServiceError
 
 
 def safe_next(request, default: str, *args) -> str:
@@ -43,3 +49,37 @@ def _valid(value: str) -> str | None:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:
         return None
+
+
+class Done(NamedTuple):
+    """A service call that went through, and what it returned (a tuple, so it is true even for ``None``)."""
+
+    result: Any
+
+
+def carry_out(request, action: Callable[[], Any], done: str | Callable[[Any], str], *, form=None) -> Done | None:
+    """Run one service call for a view: the service decides, the view only reports.
+
+    A ``ServiceError`` becomes the form's error when there is a form (so the person's input stays on the
+    page), otherwise an error message; nothing else happens and ``None`` is returned. Success shows ``done``
+    (or ``done(result)``) and any warnings the result carries, and returns ``Done(result)``.
+    """
+    try:
+        result = action()
+    except ServiceError as error:
+        if form is not None:
+            form.add_error(None, error.message)
+        else:
+            messages.error(request, error.message)
+        return None
+    messages.success(request, done(result) if callable(done) else done)
+    for warning in getattr(result, "warnings", ()):
+        messages.warning(request, warning)
+    return Done(result)
+
+
+def require_valid(form, missing: str):
+    """The form's cleaned data, or a ServiceError saying what is missing (for one-field forms posted from a list)."""
+    if not form.is_valid():
+        raise ServiceError(missing)
+    return form.cleaned_data

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from nursery import twofactor
 from nursery.errors import ServiceError
-from nursery.http import safe_next
+from nursery.http import carry_out, safe_next
 from nursery.models import Role
 from nursery.permissions import get_object_in_nursery, role_required
 
@@ -95,11 +95,8 @@ def team(request):
 def reset(request, user_pk):
     person = get_object_in_nursery(request, get_user_model().objects.filter(is_active=True).distinct(),
                                    nursery_field="memberships__nursery", pk=user_pk)
-    try:
-        twofactor.reset_two_factor(request.user, user=person, reason=request.POST.get("reason", ""))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Two-factor sign-in of {person.get_full_name() or person.username} reset; "
-                                  "they were signed out and told.")
+    carry_out(request, lambda: twofactor.reset_two_factor(request.user, user=person,
+                                                           reason=request.POST.get("reason", "")),
+              f"Two-factor sign-in of {person.get_full_name() or person.username} reset; "
+              "they were signed out and told.")
     return redirect("two_factor_team")

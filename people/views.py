@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from nursery.errors import ServiceError
+from nursery.http import carry_out, require_valid
 from nursery.middleware import SESSION_KEY
 from nursery.models import Child, Guardianship, Membership, Role, Room
 from nursery.permissions import get_object_in_nursery, role_required
@@ -29,15 +30,11 @@ def child_leaving(request, pk):
     child = _child(request, pk)
     form = forms.LeavingForm(request.POST or None, initial={"left_on": child.left_on})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.mark_child_leaving(request.user, child=child, left_on=form.cleaned_data["left_on"],
-                                        reason=form.cleaned_data["reason"])
-        except ServiceError as error:
-            form.add_error(None, error.message)
-        else:
-            left_on = form.cleaned_data["left_on"]
-            messages.success(request, f"{child.first_name} leaves on {left_on:%-d %B %Y}." if left_on
-                             else f"{child.first_name} is no longer leaving.")
+        left_on = form.cleaned_data["left_on"]
+        if carry_out(request, lambda: services.mark_child_leaving(request.user, child=child, left_on=left_on,
+                                                                  reason=form.cleaned_data["reason"]),
+                     f"{child.first_name} leaves on {left_on:%-d %B %Y}." if left_on
+                     else f"{child.first_name} is no longer leaving.", form=form):
             return redirect("people:child", child.pk)
     return render(request, "people/child_leaving.html", {"child": child, "form": form})
 
@@ -67,17 +64,12 @@ def invite(request):
     form = forms.InviteForm(request.POST or None, nursery=request.nursery, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            invitation = services.invite_person(
-                request.user, nursery=request.nursery, email=data["email"], first_name=data["first_name"],
-                last_name=data["last_name"], role=data["role"], child=data["child"],
-                relationship=data["relationship"], parental_responsibility=data["parental_responsibility"],
-            )
-        except ServiceError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, f"Invitation emailed to {data['email']}." if invitation else
-                             f"{data['email']} already has an account: they were told they now have access.")
+        if carry_out(request, lambda: services.invite_person(
+            request.user, nursery=request.nursery, email=data["email"], first_name=data["first_name"],
+            last_name=data["last_name"], role=data["role"], child=data["child"],
+            relationship=data["relationship"], parental_responsibility=data["parental_responsibility"],
+        ), lambda invitation: f"Invitation emailed to {data['email']}." if invitation else
+                f"{data['email']} already has an account: they were told they now have access.", form=form):
             return redirect("people:invitations")
     return render(request, "people/invite.html", {"form": form})
 
@@ -90,12 +82,8 @@ def _invitation(request, pk) -> Invitation:
 @require_POST
 def invitation_resend(request, pk):
     invitation = _invitation(request, pk)
-    try:
-        services.resend_invitation(request.user, invitation=invitation)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"A new link was emailed to {invitation.email}; the previous one no longer works.")
+    carry_out(request, lambda: services.resend_invitation(request.user, invitation=invitation),
+              f"A new link was emailed to {invitation.email}; the previous one no longer works.")
     return redirect("people:invitations")
 
 
@@ -103,12 +91,8 @@ def invitation_resend(request, pk):
 @require_POST
 def invitation_revoke(request, pk):
     invitation = _invitation(request, pk)
-    try:
-        services.revoke_invitation(request.user, invitation=invitation)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    carry_out(request, lambda: services.revoke_invitation(request.user, invitation=invitation),
+              f"The invitation to {invitation.email} was revoked.")
     return redirect("people:invitations")
 
 
@@ -180,14 +164,11 @@ def _child_data(form) -> dict:
 @role_required(Role.LEADERSHIP)
 def child_new(request):
     form = forms.ChildForm(request.POST or None, nursery=request.nursery)
-    if request.method == "POST" and form.is_valid():
-        try:
-            child = services.add_child(request.user, nursery=request.nursery, **_child_data(form))
-        except ServiceError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, f"{child.full_name} was added. Now invite their parents or carers.")
-            return redirect("people:child", child.pk)
+    if request.method == "POST" and form.is_valid() and (added := carry_out(
+        request, lambda: services.add_child(request.user, nursery=request.nursery, **_child_data(form)),
+        lambda child: f"{child.full_name} was added. Now invite their parents or carers.", form=form,
+    )):
+        return redirect("people:child", added.result.pk)
     return render(request, "people/child_form.html", {"form": form})
 
 
@@ -196,14 +177,11 @@ def child(request, pk):
     child = _child(request, pk)
     initial = {f: getattr(child, f) for f in ("first_name", "last_name", "date_of_birth", "joined_on", "room")}
     form = forms.ChildForm(request.POST or None, nursery=request.nursery, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_child(request.user, child=child, reason=form.cleaned_data["reason"], **_child_data(form))
-        except ServiceError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, "Saved.")
-            return redirect("people:child", child.pk)
+    if request.method == "POST" and form.is_valid() and carry_out(
+        request, lambda: services.update_child(request.user, child=child, reason=form.cleaned_data["reason"],
+                                               **_child_data(form)), "Saved.", form=form,
+    ):
+        return redirect("people:child", child.pk)
     return render(request, "people/child.html", {
         "child": child, "form": form, "history": queries.child_history(child),
         "guardianships": child.guardianships.select_related("user").order_by("-has_parental_responsibility", "pk"),
@@ -223,15 +201,11 @@ def _guardianship(request, pk) -> Guardianship:
 def guardian_remove(request, pk):
     guardianship = _guardianship(request, pk)
     form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("Say why this parent or carer is being removed.")
-        ended = remove_guardian(request.user, guardianship=guardianship, reason=form.cleaned_data["reason"])
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{guardianship.user.get_full_name() or guardianship.user.username} was removed."
-                         + (" Photo consent no longer holds; posts are being stopped." if ended else ""))
+    carry_out(request, lambda: remove_guardian(
+        request.user, guardianship=guardianship,
+        reason=require_valid(form, "Say why this parent or carer is being removed.")["reason"],
+    ), lambda ended: f"{guardianship.user.get_full_name() or guardianship.user.username} was removed."
+                     + (" Photo consent no longer holds; posts are being stopped." if ended else ""))
     return redirect("people:child", guardianship.child_id)
 
 
@@ -241,15 +215,10 @@ def guardian_responsibility(request, pk):
     guardianship = _guardianship(request, pk)
     form = forms.ReasonForm(request.POST)
     value = request.POST.get("value") == "yes"
-    try:
-        if not form.is_valid():
-            raise ServiceError("Say why parental responsibility changed.")
-        set_parental_responsibility(request.user, guardianship=guardianship, value=value,
-                                    reason=form.cleaned_data["reason"])
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Parental responsibility updated.")
+    carry_out(request, lambda: set_parental_responsibility(
+        request.user, guardianship=guardianship, value=value,
+        reason=require_valid(form, "Say why parental responsibility changed.")["reason"],
+    ), "Parental responsibility updated.")
     return redirect("people:child", guardianship.child_id)
 
 
@@ -259,14 +228,11 @@ def guardian_responsibility(request, pk):
 @role_required(Role.LEADERSHIP)
 def rooms(request):
     form = forms.RoomForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            room = services.add_room(request.user, nursery=request.nursery, name=form.cleaned_data["name"])
-        except ServiceError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, f"Room {room.name} added.")
-            return redirect("people:rooms")
+    if request.method == "POST" and form.is_valid() and carry_out(
+        request, lambda: services.add_room(request.user, nursery=request.nursery, name=form.cleaned_data["name"]),
+        lambda room: f"Room {room.name} added.", form=form,
+    ):
+        return redirect("people:rooms")
     return render(request, "people/rooms.html", {"rooms": queries.rooms(request.nursery), "form": form})
 
 
@@ -275,14 +241,9 @@ def rooms(request):
 def room_rename(request, pk):
     room = get_object_in_nursery(request, Room, pk=pk)
     form = forms.RoomForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("Give the room a name.")
-        services.rename_room(request.user, room=room, name=form.cleaned_data["name"])
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Room renamed.")
+    carry_out(request, lambda: services.rename_room(
+        request.user, room=room, name=require_valid(form, "Give the room a name.")["name"],
+    ), "Room renamed.")
     return redirect("people:rooms")
 
 
@@ -290,12 +251,7 @@ def room_rename(request, pk):
 @require_POST
 def room_archive(request, pk):
     room = get_object_in_nursery(request, Room, pk=pk)
-    try:
-        services.archive_room(request.user, room=room)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Room {room.name} archived.")
+    carry_out(request, lambda: services.archive_room(request.user, room=room), f"Room {room.name} archived.")
     return redirect("people:rooms")
 
 
@@ -322,14 +278,9 @@ def _membership(request, pk) -> Membership:
 def staff_role(request, pk):
     membership = _membership(request, pk)
     form = forms.StaffRoleForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("Choose a staff role.")
-        services.change_staff_role(request.user, membership=membership, role=form.cleaned_data["role"])
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Role changed.")
+    carry_out(request, lambda: services.change_staff_role(
+        request.user, membership=membership, role=require_valid(form, "Choose a staff role.")["role"],
+    ), "Role changed.")
     return redirect("people:staff")
 
 
@@ -338,14 +289,10 @@ def staff_role(request, pk):
 def staff_remove(request, pk):
     membership = _membership(request, pk)
     form = forms.ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ServiceError("Say why this role is being removed.")
-        services.remove_staff_role(request.user, membership=membership, reason=form.cleaned_data["reason"])
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Role removed.")
+    carry_out(request, lambda: services.remove_staff_role(
+        request.user, membership=membership,
+        reason=require_valid(form, "Say why this role is being removed.")["reason"],
+    ), "Role removed.")
     return redirect("people:staff")
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nursery.errors import ServiceError
+from nursery.http import carry_out
 from nursery.models import STAFF_ROLES, Role
 from nursery.permissions import get_object_in_nursery, role_required
 from posts import queries, services, workflow
@@ -246,14 +247,7 @@ def thumbnail(request, pk):
 
 
 def _act(request, post: Post, do: Callable[[Post], object], done: str, *, to: str = "posts:detail"):
-    try:
-        result = do(post)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-        for warning in getattr(result, "warnings", []):
-            messages.warning(request, warning)
+    carry_out(request, lambda: do(post), done)
     return redirect(to, post.pk)
 
 

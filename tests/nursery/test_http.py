@@ -1,9 +1,14 @@
-"""The client's address behind trusted proxies, and where a form may send the user next."""
+"""The client's address behind trusted proxies, where a form may send the user next, and how a service's
+answer is reported."""
 
 import pytest
+from django import forms
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import RequestFactory
 
-from nursery.http import client_ip, safe_next
+from nursery.errors import ServiceError
+from nursery.http import Done, carry_out, client_ip, require_valid, safe_next
 
 
 def request_from(remote="10.0.0.2", forwarded=None):
@@ -58,3 +63,54 @@ def test_a_consent_decision_records_the_address_behind_the_proxy(settings, clien
 def test_next_stays_on_this_site(next_url, expected):
     request = RequestFactory().post("/", {"next": next_url})
     assert safe_next(request, "home") == expected
+
+
+def request_with_messages():
+    request = RequestFactory().post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def said(request) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in get_messages(request)]
+
+
+class Reason(forms.Form):
+    reason = forms.CharField()
+
+
+def refuse():
+    raise ServiceError("Only leadership can do that.")
+
+
+class Result:
+    warnings = ["Two children have no public consent."]
+
+
+def test_a_refusal_becomes_an_error_message_and_nothing_else():
+    request = request_with_messages()
+    assert carry_out(request, refuse, "Done.") is None
+    assert said(request) == [("danger", "Only leadership can do that.")]  # Bootstrap's name for it
+
+
+def test_a_refusal_stays_on_the_form_when_there_is_one():
+    request, form = request_with_messages(), Reason({"reason": "moved away"})
+    assert form.is_valid()
+    assert carry_out(request, refuse, "Done.", form=form) is None
+    assert form.non_field_errors() == ["Only leadership can do that."]
+    assert said(request) == []
+
+
+def test_success_is_reported_with_the_services_warnings_even_when_it_returns_nothing():
+    request = request_with_messages()
+    assert carry_out(request, lambda: None, "Saved.") == Done(None)
+    assert carry_out(request, Result, lambda result: f"Saved {type(result).__name__}.")
+    assert said(request) == [("success", "Saved."), ("success", "Saved Result."),
+                             ("warning", "Two children have no public consent.")]
+
+
+def test_a_missing_reason_is_a_refusal_in_the_persons_words():
+    with pytest.raises(ServiceError, match="Say why."):
+        require_valid(Reason({"reason": ""}), "Say why.")
+    assert require_valid(Reason({"reason": "left"}), "Say why.") == {"reason": "left"}
