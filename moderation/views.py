@@ -50,15 +50,21 @@ def queue(request):
     nursery = request.nursery
     channels = list(Channel.objects.filter(nursery=nursery).order_by("name"))
     filters = queries.QueueFilters.from_request(request.GET, {c.pk for c in channels})
-    rows = queries.items_for_page(nursery)
-    review = page_by_ids(queries.queue(nursery, filters, lane="review"), rows, per_page=QUEUE_PAGE_SIZE,
-                         number=request.GET.get("page"))
-    acknowledge = page_by_ids(queries.queue(nursery, filters, lane="acknowledge"), rows,
-                              per_page=ACKNOWLEDGE_PAGE_SIZE, number=request.GET.get("ack_page"))
+    counts = queries.queue_counts(nursery)
+    # Unfiltered, each lane holds what the header counts already: no count query of its own.
+    unfiltered = filters.status == "open" and not filters.category and not filters.channel
+    review = page_by_ids(queries.queue(nursery, filters, lane="review"), queries.items_for_page(nursery),
+                         per_page=QUEUE_PAGE_SIZE, number=request.GET.get("page"),
+                         count=counts.review if unfiltered else None)
+    acknowledge = page_by_ids(queries.queue(nursery, filters, lane="acknowledge"),
+                              queries.clean_items_for_page(nursery), per_page=ACKNOWLEDGE_PAGE_SIZE,
+                              number=request.GET.get("ack_page"), count=counts.acknowledge if unfiltered else None)
+    queries.with_channels(review.object_list, nursery, channels)
+    queries.with_channels(acknowledge.object_list, nursery, channels)
     return render(request, "moderation/queue.html", {
         "review": review, "acknowledge": acknowledge, "filters": filters, "channels": channels,
         "status_filters": queries.STATUS_FILTERS, "category_filters": queries.CATEGORY_FILTERS,
-        "counts": queries.queue_counts(nursery), "now": timezone.now(),
+        "counts": counts, "now": timezone.now(),
         "can_act": has_role(request.user, nursery, *services.REVIEWERS),
         "query_without_page": _query_without(request, "page"),
         "query_without_ack_page": _query_without(request, "ack_page"),
@@ -75,14 +81,16 @@ def _query_without(request, key: str) -> str:
 @login_required
 def item_detail(request, pk):
     item = _get_item(request, pk)
-    item = queries.items_for_page(item.nursery).get(pk=item.pk)
+    item = (queries.items_for_page(item.nursery).select_related("comment__channel", "concern__channel", "nursery")
+            .prefetch_related("comment__versions").get(pk=item.pk))
     return render(request, "moderation/item.html", _item_context(request, item))
 
 
 def _after_action(request, item, *, error: str = "", success: str = ""):
     """htmx swaps the item's card in place; a plain form post goes back to the queue with a message."""
     if request.headers.get("HX-Request"):
-        item = queries.items_for_page(item.nursery).get(pk=item.pk)
+        item = (queries.items_for_page(item.nursery).select_related("comment__channel", "concern__channel", "nursery")
+                .get(pk=item.pk))
         return render(request, "moderation/_item.html", _item_context(request, item, error=error, notice=success))
     if error:
         messages.error(request, error)
