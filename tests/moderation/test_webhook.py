@@ -304,18 +304,18 @@ def test_a_drain_takes_every_received_delivery_in_order_and_survives_one_that_fa
     for n in range(3):
         post(client, body(page_delivery(PAGE_ID, feed_change(comment_id=f"4001_5{n}", message="Hi", post_id="4001"))))
     first, second, third = WebhookDelivery.objects.order_by("received_at", "id")
-    real = services.process_delivery
+    real = services._read_delivery
 
-    def flaky(*, delivery_id, now=None):
-        if delivery_id == second.pk:
+    def flaky(delivery):
+        if delivery.pk == second.pk:
             raise RuntimeError("database hiccup")
-        return real(delivery_id=delivery_id, now=now)
+        return real(delivery)
 
-    monkeypatch.setattr(services, "process_delivery", flaky)
-    assert drain_deliveries() == 2
+    monkeypatch.setattr(services, "_read_delivery", flaky)
+    assert drain_deliveries() == 2, "the batch fails, then each delivery is processed on its own"
     assert "next drain tries again" in caplog.text
     assert WebhookDelivery.objects.get(pk=second.pk).status == WebhookDelivery.Status.RECEIVED
-    monkeypatch.setattr(services, "process_delivery", real)
+    monkeypatch.setattr(services, "_read_delivery", real)
     assert drain_deliveries() == 1 and drain_deliveries() == 0
     assert Comment.objects.count() == 3
 
