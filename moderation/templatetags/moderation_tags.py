@@ -87,3 +87,29 @@ def decision_choices(item) -> list[tuple[str, str]]:
     from moderation.forms import ResolveForm
 
     return ResolveForm(item=item).fields["action"].choices
+
+
+def _card_context(context):
+    """One ``CardContext`` for every card and line of a response (kept in the render context)."""
+    from moderation.cards import CardContext
+
+    if "moderation_card_context" not in context.render_context:
+        context.render_context["moderation_card_context"] = CardContext(
+            context["request"], now=context.get("now") or timezone.now(), can_act=bool(context.get("can_act")))
+    return context.render_context["moderation_card_context"]
+
+
+@register.simple_tag(takes_context=True)
+def item_card(context, item) -> SafeString:
+    """The item's card (``moderation.cards.card``): the queue, the item's page and an htmx swap."""
+    from moderation.cards import card
+
+    return card(item, _card_context(context), error=context.get("error") or "", notice=context.get("notice") or "")
+
+
+@register.simple_tag(takes_context=True)
+def clean_line(context, item) -> SafeString:
+    """One line of the acknowledge lane (``moderation.cards.clean_line``)."""
+    from moderation.cards import clean_line as line
+
+    return line(item, _card_context(context))
