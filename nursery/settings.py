@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Meta webhook is answered here, without the middleware below that serves people (see its docstring).
+    "moderation.middleware.MetaWebhookMiddleware",
     "csp.middleware.CSPMiddleware",
     "nursery.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
