@@ -194,6 +194,7 @@ def main() -> None:
         leader = build(args.rows)
         if connection.vendor == "postgresql":
             connection.cursor().execute("ANALYZE")
+        print("load average (1, 5, 15 min) before the requests: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         print(f"{connection.vendor}, DEBUG off: {args.rows} rows per list, built in "
               f"{time.perf_counter() - start:.0f} s; median of {args.repeat} interleaved requests")
         client = Client()
