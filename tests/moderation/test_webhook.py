@@ -285,6 +285,17 @@ def test_the_request_only_stores_the_delivery_in_one_statement_and_queues_no_tas
     assert Comment.objects.count() == 1
 
 
+def test_the_webhook_is_answered_without_the_middleware_that_serves_people(
+    client, world, page_channel, django_assert_num_queries
+):
+    client.force_login(world.leader)  # a session cookie, which Meta never sends, is not even read
+    raw = body(page_delivery(PAGE_ID, feed_change(comment_id="4001_42", message="Hi", post_id="4001")))
+    with django_assert_num_queries(1):
+        response = post(client, raw)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert client.get("/moderation/").status_code == 200, "every other page still reads the session"
+
+
 @pytest.mark.parametrize("synchronous", [False, True])
 def test_on_postgresql_only_the_setting_makes_the_delivery_wait_for_the_disk(
     client, page_channel, settings, synchronous, django_assert_num_queries
