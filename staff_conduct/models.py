@@ -231,6 +231,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["nursery", "status", "reported_at"]),
             models.Index(fields=["nursery", "subject"]),
+            # The incident list's order: a page's ids are read off this index, not sorted from every row.
+            models.Index(fields=["nursery", "-reported_at", "-id"], name="incident_list_order"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,7 +4,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from nursery.errors import ServiceError
 from nursery.exports import csv_lines
 from nursery.http import client_ip
 from nursery.models import STAFF_ROLES, Role
+from nursery.paging import page_by_ids
 from nursery.permissions import get_object_in_nursery, has_role, role_required, roles_of
 from staff_conduct import forms, queries, services
 from staff_conduct.models import AUDIENCE, Evidence, Incident, PolicyDocument, PolicyKind, Source
@@ -224,14 +224,11 @@ def incident_list(request):
     nursery = request.nursery
     filters = forms.IncidentFilterForm(request.GET or None, nursery=nursery, viewer=request.user)
     chosen = filters.cleaned_data if filters.is_valid() else {}
-    incidents = queries.incident_list(
-        request.user, nursery, status=chosen.get("status") or "",
-        clause=chosen["clause"].pk if chosen.get("clause") else "",
-        subject=chosen["subject"].pk if chosen.get("subject") else "",
-    )
-    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
-    for incident in page:
-        incident.reporter_label = queries.reporter_label(request.user, incident)
+    matching = queries.incident_list(request.user, nursery, status=chosen.get("status") or "",
+                                     clause=chosen.get("clause"), subject=chosen.get("subject"))
+    # The page's ids come off an index on the incidents table alone; only those 25 rows are then joined.
+    page = page_by_ids(matching, queries.incident_rows(nursery), per_page=25, number=request.GET.get("page"))
+    queries.dress_incidents(request.user, nursery, page.object_list)
     return render(request, "staff_conduct/incident_list.html", {"filters": filters, "page": page})
 
 
