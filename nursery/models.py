@@ -181,6 +181,8 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "nursery", "role"], name="one_membership_per_role")
         ]
+        # Who holds a role here (the audience of a policy, the staff of a filter): read off this index alone.
+        indexes = [models.Index(fields=["nursery", "role", "user"], name="membership_by_role")]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.nursery}"

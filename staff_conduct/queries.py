@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from nursery.models import Membership, Nursery
@@ -81,6 +81,18 @@ class StatusRow:
     last_reminded_at: datetime | None
     reported_to_leadership: bool
 
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def role_labels(self) -> str:
+        return ", ".join(ROLE_WORDS.get(role, "Parent / carer") for role in self.roles)
+
+
+# How the status page names each role (a parent's is the default).
+ROLE_WORDS = {"leadership": "Leadership", "safeguarding_lead": "Safeguarding lead", "staff": "Practitioner"}
+
 
 @dataclass
 class PolicyStatus:
@@ -122,85 +134,150 @@ def _acknowledged(version: PolicyVersion | None) -> Exists | Value:
     return Exists(Acknowledgement.objects.filter(version=version, user=OuterRef("pk")))
 
 
+class _Count(Subquery):
+    """The number of rows of a queryset, as an expression: several counts read in one query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _rows)"
+    output_field = IntegerField()
+
+
+def _member_ids(nursery_id: int, kind: str) -> QuerySet:
+    """The ids of the audience of ``kind``, read off the memberships' (nursery, role, user) index; the few
+    inactive users are taken out through a partial index (an anti-join, not a lookup a member)."""
+    inactive = get_user_model().objects.filter(pk=OuterRef("user_id"), is_active=False)
+    return (Membership.objects.filter(nursery_id=nursery_id, role__in=AUDIENCE[kind]).filter(~Exists(inactive))
+            .order_by().values("user_id"))
+
+
 def acknowledgement_status(nursery: Nursery, *, today: date | None = None) -> list[PolicyStatus]:
-    """Each kind of policy with its counts, one query a kind however many people (no rows)."""
+    """Each kind of policy with its counts, in two queries however many people (no rows): the versions,
+    then every kind's audience and acknowledgements counted together on the narrow tables."""
     versions = current_versions(nursery, today=today)
-    statuses = []
-    for kind, label in PolicyKind.choices:
+    counts = {}
+    for kind in PolicyKind.values:
+        members = _member_ids(nursery.pk, kind)
+        counts[f"{kind}_audience"] = _Count(members.distinct())
         version = versions.get(kind)
-        counts = _audience(nursery.pk, kind).aggregate(
-            audience=Count("pk"), acknowledged=Count("pk", filter=Q(_acknowledged(version))),
-        ) if version else {"audience": _audience(nursery.pk, kind).count(), "acknowledged": 0}
-        statuses.append(PolicyStatus(kind=kind, label=label, version=version, **counts))
-    return statuses
+        counts[f"{kind}_acknowledged"] = _Count(
+            Acknowledgement.objects.filter(version=version, user_id__in=members).order_by().values("user_id")
+        ) if version else Value(0)
+    found = Nursery.objects.filter(pk=nursery.pk).values(**counts).get()
+    return [PolicyStatus(kind=kind, label=label, version=versions.get(kind), audience=found[f"{kind}_audience"],
+                         acknowledged=found[f"{kind}_acknowledged"]) for kind, label in PolicyKind.choices]
 
 
-def status_people(nursery: Nursery, status: PolicyStatus, *, outstanding_only: bool = False, search: str = ""):
-    """The audience of one policy, those still to acknowledge first (that is what the page is opened for)."""
-    people = _audience(nursery.pk, status.kind).annotate(acked=_acknowledged(status.version))
-    if outstanding_only:
-        people = people.filter(acked=False)
+NAME_ORDER = ("last_name", "first_name", "username", "pk")
+
+
+def status_people(nursery: Nursery, status: PolicyStatus, *, acknowledged: bool, search: str = "") -> QuerySet:
+    """Those of the audience of one policy who have (or have not) acknowledged it, by name.
+
+    Each half is read in name order on its own (an index on the users' names serves it, so a page stops
+    after its 50 rows) where ordering the whole audience by "acknowledged, then name" sorted every row.
+    """
+    ack = _acknowledged(status.version)
+    people = _audience(nursery.pk, status.kind).filter(ack if acknowledged else ~ack)
     for word in search.split()[:5]:
         people = people.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(username__icontains=word)
         )
-    return people.order_by("acked", "last_name", "first_name", "username", "pk")
+    return people.only("first_name", "last_name", "username").order_by(*NAME_ORDER)
+
+
+class _OneAfterTheOther:
+    """Two ordered querysets whose sizes are known, read by a Paginator as one list: a page slices one or
+    both with LIMIT/OFFSET (those still to acknowledge first: that is what the page is opened for)."""
+
+    def __init__(self, first: QuerySet, first_count: int, second: QuerySet | None, second_count: int):
+        self.first, self.first_count, self.second, self.second_count = first, first_count, second, second_count
+
+    def count(self) -> int:
+        return self.first_count + self.second_count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list:
+        start, stop = part.start or 0, part.stop if part.stop is not None else self.count()
+        rows = list(self.first[start:min(stop, self.first_count)]) if start < self.first_count else []
+        if self.second is not None and stop > self.first_count:
+            rows += list(self.second[max(start - self.first_count, 0):stop - self.first_count])
+        return rows
 
 
 def status_rows(nursery: Nursery, version: PolicyVersion | None, people: list) -> list[StatusRow]:
     """The rows for these people: their acknowledgement, reminders and roles, in three queries."""
-    ids = [person.pk for person in people]
-    acknowledgements = (
-        {a.user_id: a for a in Acknowledgement.objects.filter(version=version, user_id__in=ids)} if version else {}
-    )
+    return statuses_rows(nursery, [(version, people)])[0]
+
+
+def statuses_rows(nursery: Nursery, groups: list[tuple[PolicyVersion | None, list]]) -> list[list[StatusRow]]:
+    """The rows of several policies' pages at once (each a version and its people), in three queries."""
+    wanted = Q(pk__in=[])
+    for version, people in groups:
+        if version is not None and people:
+            wanted |= Q(version=version, user_id__in=[person.pk for person in people])
+    acknowledgements = {(a.version_id, a.user_id): a for a in Acknowledgement.objects.filter(wanted)
+                        .only("version_id", "user_id", "signature", "acknowledged_at")}
     chases = {
-        c["user_id"]: c
-        for c in AcknowledgementChase.objects.filter(version=version, user_id__in=ids)
-        .values("user_id")
+        (c["version_id"], c["user_id"]): c
+        for c in AcknowledgementChase.objects.filter(wanted)
+        .values("version_id", "user_id")
         .annotate(
             reminders=Count("pk", filter=Q(kind=ChaseKind.REMINDER)),
             last=Max("sent_at", filter=Q(kind=ChaseKind.REMINDER)),
             reported=Count("pk", filter=Q(kind=ChaseKind.REPORTED)),
         )
-    } if version else {}
+    }
+    ids = {person.pk for _, people in groups for person in people}
     roles: dict[int, list[str]] = {}
     for user_id, role in Membership.objects.filter(nursery=nursery, user_id__in=ids).values_list("user_id", "role"):
         roles.setdefault(user_id, []).append(role)
-    rows = []
-    for person in people:
-        chase = chases.get(person.pk, {})
-        rows.append(StatusRow(
-            user=person, roles=roles.get(person.pk, []), acknowledgement=acknowledgements.get(person.pk),
-            reminders=chase.get("reminders", 0), last_reminded_at=chase.get("last"),
-            reported_to_leadership=bool(chase.get("reported")),
-        ))
-    return rows
+    result = []
+    for version, people in groups:
+        rows = []
+        for person in people:
+            key = (version.pk if version else None, person.pk)
+            chase = chases.get(key, {})
+            rows.append(StatusRow(
+                user=person, roles=roles.get(person.pk, []), acknowledgement=acknowledgements.get(key),
+                reminders=chase.get("reminders", 0), last_reminded_at=chase.get("last"),
+                reported_to_leadership=bool(chase.get("reported")),
+            ))
+        result.append(rows)
+    return result
 
 
 def acknowledgement_pages(nursery: Nursery, *, pages: dict[str, str | None], outstanding_only: bool = False,
                           search: str = "", today: date | None = None) -> list[PolicyStatus]:
     """Each kind with one page of its people (``pages`` maps a kind to its page number), fixed queries."""
     statuses = acknowledgement_status(nursery, today=today)
-    for status in statuses:
-        if status.version is None:
-            continue
-        people = status_people(nursery, status, outstanding_only=outstanding_only, search=search)
-        paginator = Paginator(people, STATUS_PAGE_SIZE)
-        if not outstanding_only and not search:
-            paginator.count = status.audience  # counted already: no second COUNT of the same rows
-        status.page = paginator.get_page(pages.get(status.kind))
-        status.page.object_list = status_rows(nursery, status.version, list(status.page.object_list))
+    shown = [status for status in statuses if status.version is not None]
+    for status in shown:
+        outstanding = status_people(nursery, status, acknowledged=False, search=search)
+        done = None if outstanding_only else status_people(nursery, status, acknowledged=True, search=search)
+        if search:  # how many match: both halves counted in one query
+            found = Nursery.objects.filter(pk=nursery.pk).values(
+                outstanding=_Count(outstanding.order_by().values("pk")),
+                done=Value(0) if done is None else _Count(done.order_by().values("pk"))).get()
+            counts = found["outstanding"], found["done"]
+        else:  # counted already
+            counts = status.outstanding, 0 if outstanding_only else status.acknowledged
+        status.page = Paginator(_OneAfterTheOther(outstanding, counts[0], done, counts[1]),
+                                STATUS_PAGE_SIZE).get_page(pages.get(status.kind))
+    rows = statuses_rows(nursery, [(status.version, list(status.page.object_list)) for status in shown])
+    for status, page_rows in zip(shown, rows, strict=True):
+        status.page.object_list = page_rows
     return statuses
 
 
 def all_status_rows(nursery: Nursery, *, today: date | None = None):
     """Every (status, row) of every kind, ``STATUS_CHUNK`` people at a time, for the streamed export."""
     for status in acknowledgement_status(nursery, today=today):
-        people = status_people(nursery, status)
-        ids = list(people.values_list("pk", flat=True))
+        ids = list(_audience(nursery.pk, status.kind).annotate(acked=_acknowledged(status.version))
+                   .order_by("acked", *NAME_ORDER).values_list("pk", flat=True))
         for start in range(0, len(ids), STATUS_CHUNK):
             part = ids[start:start + STATUS_CHUNK]
-            by_id = get_user_model().objects.in_bulk(part)
+            by_id = get_user_model().objects.only("first_name", "last_name", "username").in_bulk(part)
             for row in status_rows(nursery, status.version, [by_id[pk] for pk in part]):
                 yield status, row
 
