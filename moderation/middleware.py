@@ -1,6 +1,6 @@
 """The Meta webhook skips the middleware that serves people: it is anonymous, CSRF-exempt and never renders."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 
 class MetaWebhookMiddleware:
@@ -20,7 +20,10 @@ class MetaWebhookMiddleware:
 
     def __call__(self, request):
         if self.path is None:
-            self.path = reverse("moderation:meta_webhook")  # URLs are loaded by the first request, not at start
-        if request.path_info == self.path:
+            try:  # URLs are loaded by the first request, not at start
+                self.path = reverse("moderation:meta_webhook")
+            except NoReverseMatch:  # a URL configuration without the webhook: nothing to answer here
+                self.path = ""
+        if self.path and request.path_info == self.path:
             return self.view(request)
         return self.get_response(request)
