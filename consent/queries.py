@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from consent.models import ConsentDecision, ConsentWording, Decision, Scope
 from nursery.models import Child, Guardianship, Room
+from nursery.paging import page_by_ids
 
 RENEWAL_NOTICE = timedelta(days=30)
 
@@ -86,13 +87,15 @@ def current_wordings(nursery_ids: Iterable[int], scopes: Iterable[str]) -> dict[
     return current
 
 
+FEW_CHILDREN = 1000  # a page, a post: few enough to name twice in one query
+
 LATEST_FIELDS = (
     "nursery", "child", "scope", "decision", "guardian", "signature", "wording", "decided_at", "method",
     "recorded_by", "guardian__username", "guardian__first_name", "guardian__last_name",
 )
 
 
-def latest_decisions(child_ids: Iterable[int], scopes: Iterable[str]):
+def latest_decisions(child_ids: Iterable[int], scopes: Iterable[str], *, guardians: bool = True):
     """Each guardian's latest decision per child and scope (one query), with ``responsible``: whether
     that guardian holds parental responsibility for the child today.
 
@@ -103,27 +106,34 @@ def latest_decisions(child_ids: Iterable[int], scopes: Iterable[str]):
         RowNumber(), partition_by=[F("child_id"), F("guardian_id"), F("scope")],
         order_by=[F("decided_at").desc(), F("pk").desc()],
     )
+    child_ids = list(child_ids)
+    guardianships = Guardianship.objects.filter(has_parental_responsibility=True)
+    if len(child_ids) <= FEW_CHILDREN:
+        # The same children named again: PostgreSQL hashes this subquery once, and then reads only these
+        # children's guardianships (by index) rather than every guardianship in the database.
+        guardianships = guardianships.filter(child_id__in=child_ids)
     return (
-        ConsentDecision.objects.filter(child_id__in=list(child_ids), scope__in=list(scopes))
-        .annotate(rank=newest_first, responsible=Exists(Guardianship.objects.filter(
-            child_id=OuterRef("child_id"), user_id=OuterRef("guardian_id"), has_parental_responsibility=True,
+        ConsentDecision.objects.filter(child_id__in=child_ids, scope__in=list(scopes))
+        .annotate(rank=newest_first, responsible=Exists(guardianships.filter(
+            child_id=OuterRef("child_id"), user_id=OuterRef("guardian_id"),
         )))
         .filter(rank=1)
         # Only what a state needs and pages show: not the wording text, not the guardian's password hash.
-        .select_related("guardian")
-        .only(*LATEST_FIELDS)
+        .select_related(*(["guardian"] if guardians else []))
+        .only(*(LATEST_FIELDS if guardians else [f for f in LATEST_FIELDS if not f.startswith("guardian__")]))
     )
 
 
 def consent_states(
     child_ids: Iterable[int], scopes: Iterable[str] = (Scope.CLOSED, Scope.PUBLIC), *, now: datetime | None = None,
-    lock: bool = False, children: list[Child] | None = None,
+    lock: bool = False, children: list[Child] | None = None, guardians: bool = True,
 ) -> dict[tuple[int, str], ConsentState]:
     """The consent state of every (child, scope) asked for, in three queries however many children.
 
     ``lock=True`` takes a row lock on the children first (the publishing gate): withdrawals take the
     same lock, so whichever commits first is seen by the other. A page that has already loaded the
     children (with their nursery) passes them as ``children`` instead of ids, and saves a query.
+    ``guardians=False`` leaves out who decided (a user row a decision) where only the states are wanted.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -137,7 +147,7 @@ def consent_states(
     wordings = current_wordings({c.nursery_id for c in children}, scopes)
     by_child_scope: dict[tuple[int, str], list[ConsentDecision]] = {}
     former_withdrawals: dict[tuple[int, str], list[ConsentDecision]] = {}
-    for decision in latest_decisions(ids, scopes):
+    for decision in latest_decisions(ids, scopes, guardians=guardians):
         key = (decision.child_id, decision.scope)
         if decision.responsible:
             by_child_scope.setdefault(key, []).append(decision)
@@ -318,6 +328,13 @@ def ledger(child: Child):
     )
 
 
+def day_month_year(moment: datetime) -> str:
+    """"2 Dec 2026" in London time, as the ``date:"j M Y"`` filter writes it in English, without the locale
+    machinery that filter goes through (it cost a page of the register more than its rows' consent)."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y}"
+
+
 @dataclass
 class RegisterRow:
     child: Child
@@ -340,6 +357,17 @@ class RegisterRow:
     def no_photos(self) -> bool:
         return not self.closed.effective and not self.public.effective
 
+    @property
+    def latest_words(self) -> str:
+        """The register's "Last decision" cell, worded here once rather than by eight template lookups a row."""
+        d = self.latest
+        if d is None:
+            return "—"
+        who = d.guardian.get_full_name() or d.guardian.username
+        when = day_month_year(d.decided_at)
+        return (f"{d.get_decision_display()} ({d.get_scope_display().lower()}) by {who}, {when} "
+                f"({d.get_method_display().lower()})")
+
 
 def name_on_the_wall(rows: list[RegisterRow]) -> None:
     """First names only on the printed list, with a surname initial where two children in a room share one."""
@@ -349,6 +377,13 @@ def name_on_the_wall(rows: list[RegisterRow]) -> None:
     for row in rows:
         shared = counts[row.child.first_name.lower()] > 1
         row.wall_name = f"{row.child.first_name} {row.child.last_name[:1]}." if shared else row.child.first_name
+
+
+REGISTER_FIELDS = (
+    # What a register row and its consent need of a child: not its date of birth, nor the nursery's other settings.
+    "nursery_id", "room_id", "first_name", "last_name", "joined_on", "left_on", "room__name",
+    "nursery__consent_renewal_months",
+)
 
 
 @dataclass
@@ -362,7 +397,25 @@ class RegisterRoom:
     attention: int = 0
 
 
+    @property
+    def closed_lacking(self) -> int:
+        return self.on_roll - self.closed_granted
+
+    @property
+    def public_lacking(self) -> int:
+        return self.on_roll - self.public_granted
+
+
 ATTENTION = {State.NOT_ASKED, State.EXPIRED, State.RENEWAL_DUE, State.WORDING_CHANGED}
+
+
+def consent_by_room(nursery, *, now: datetime | None = None) -> list[RegisterRoom]:
+    """Each room's counts (on roll, with consent in each scope, no photos at all, needing attention), by the
+    effective-consent rule for every child on roll: three queries however many children."""
+    rooms = consent_register(nursery, now=now)
+    for room in rooms:
+        room.rows = []  # the counts only: ten thousand rows need not outlive the request
+    return rooms
 
 
 def consent_register(
@@ -371,12 +424,13 @@ def consent_register(
     """Every child on roll, by room, with both scopes; the counts are of the room before filtering."""
     now = now or timezone.now()
     children = list(
-        Child.objects.on_roll(timezone.localdate(now)).filter(nursery=nursery).select_related("room")
-        .order_by("room__name", "first_name", "last_name", "pk")
+        Child.objects.on_roll(timezone.localdate(now)).filter(nursery=nursery).select_related("room", "nursery")
+        .only(*REGISTER_FIELDS).order_by("room__name", "first_name", "last_name", "pk")
     )
     if room_id:
         children = [c for c in children if c.room_id == room_id]
-    states = consent_states([c.pk for c in children], now=now)
+    # Nothing here shows who decided (the home page, the photo list, the counts): no user row a decision.
+    states = consent_states([c.pk for c in children], now=now, children=children, guardians=False)
     rooms: dict[str, RegisterRoom] = {}
     scopes = [scope] if scope in Scope.values else list(Scope.values)
     for child in children:
@@ -413,7 +467,7 @@ def register_children(nursery, *, now: datetime | None = None, room_id: int | No
     """The children on the register, in its order (room, then name), before any consent is computed."""
     children = (
         Child.objects.on_roll(timezone.localdate(now or timezone.now())).filter(nursery=nursery)
-        .select_related("room", "nursery")
+        .select_related("room", "nursery").only(*REGISTER_FIELDS)
         .order_by(F("room__name").asc(nulls_last=True), "first_name", "last_name", "pk")
     )
     if room_id:
@@ -436,7 +490,7 @@ def register_rows(children, *, now: datetime | None = None, state: str = "", sco
     chunk = chunk or max(len(ids), 1)
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        by_id = children.in_bulk(part)
+        by_id = children.order_by().in_bulk(part)
         states = consent_states(part, now=now, children=list(by_id.values()))
         for pk in part:
             row = RegisterRow(by_id[pk], {s: states[(pk, s)] for s in Scope.values})
@@ -451,31 +505,46 @@ def rows_for(children: list[Child], *, now: datetime | None = None) -> list[Regi
 
 
 def register_page(nursery, *, page: str | int | None = None, now: datetime | None = None,
-                  room_id: int | None = None, search: str = "", state: str = "", scope: str = ""):
+                  room_id: int | None = None, search: str = "", state: str = "", scope: str = "",
+                  count: int | None = None):
     """One page of the register and its rows grouped by room, in a fixed number of queries.
 
-    Without a state filter only the page's children have their consent computed; a state filter has to
-    compute every child matching the room and search to know which rows to show (linear time, fixed queries).
+    The page's ids are read first on the children table (joined to the rooms for their names only), then
+    those 50 children in full; ``count``, when the caller knows how many children the room and search
+    leave (``rooms_on_roll``), saves counting them again. Without a state filter only the page's children
+    have their consent computed; a state filter has to compute every child matching the room and search
+    to know which rows to show (linear time, fixed queries).
     """
     now = now or timezone.now()
     children = register_children(nursery, now=now, room_id=room_id, search=search)
     if state:
         matching = [row.child.pk for row in register_rows(children, now=now, state=state, scope=scope)]
         paged = Paginator(matching, REGISTER_PAGE_SIZE).get_page(page)
-        by_id = children.in_bulk(list(paged))
-        rows = rows_for([by_id[pk] for pk in paged], now=now)
+        by_id = children.order_by().in_bulk(list(paged))
+        paged.object_list = [by_id[pk] for pk in paged]
     else:
-        paged = Paginator(children, REGISTER_PAGE_SIZE).get_page(page)
-        rows = rows_for(list(paged), now=now)
+        paged = page_by_ids(children, children, per_page=REGISTER_PAGE_SIZE, number=page,
+                            count=None if search else count)
+    rows = rows_for(paged.object_list, now=now)
     groups: dict[str, list[RegisterRow]] = {}
     for row in rows:
         groups.setdefault(row.child.room.name if row.child.room else "No room", []).append(row)
     return paged, list(groups.items())
 
 
-def rooms_on_roll(nursery, *, now: datetime | None = None) -> list[tuple[Room | None, int]]:
-    """Each room with its number of children on roll (one query), for the register's room filter."""
+class _Count(Subquery):
+    """The number of rows of a queryset, as an expression."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _rows)"
+    output_field = IntegerField()
+
+
+def rooms_on_roll(nursery, *, now: datetime | None = None) -> tuple[list[tuple[Room, int]], int]:
+    """Each room with its number of children on roll, and how many children on roll are in no room, in one
+    query (for the register's room filter, and its number of pages without counting the children again)."""
     today = timezone.localdate(now or timezone.now())
     on_roll = Q(children__joined_on__lte=today) & (Q(children__left_on__isnull=True) | Q(children__left_on__gt=today))
-    rooms = Room.objects.filter(nursery=nursery).annotate(on_roll=Count("children", filter=on_roll)).order_by("name")
-    return [(room, room.on_roll) for room in rooms]
+    roomless = Child.objects.on_roll(today).filter(nursery=nursery, room__isnull=True).order_by().values("pk")
+    rooms = list(Room.objects.filter(nursery=nursery).annotate(on_roll=Count("children", filter=on_roll),
+                                                               roomless=_Count(roomless)).order_by("name"))
+    return [(room, room.on_roll) for room in rooms], rooms[0].roomless if rooms else roomless.count()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("consent/decision/<int:decision_pk>/scan/", views.scan, name="scan"),
     path("consent/register/", views.register, name="register"),
     path("consent/register/photo-list/", views.photo_list, name="photo_list"),
+    path("consent/register/counts/", views.register_counts, name="register_counts"),
     path("consent/register.csv", views.register_csv, name="register_csv"),
     path("consent/wording/", views.wordings, name="wordings"),
     path("consent/wording/<slug:scope>/new/", views.publish_wording, name="publish_wording"),

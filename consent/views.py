@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -194,13 +195,33 @@ def _register_filters(request) -> dict:
 @require_GET
 def register(request):
     filters = _register_filters(request)
-    page, groups = queries.register_page(request.nursery, page=request.GET.get("page"), **filters)
-    rooms = queries.rooms_on_roll(request.nursery)
+    rooms, roomless = queries.rooms_on_roll(request.nursery)
+    on_roll = sum(n for _, n in rooms) + roomless
+    # How many children the room filter leaves is known already: the page's count costs no query.
+    count = next((n for room, n in rooms if room.pk == filters["room_id"]), None) if filters["room_id"] else on_roll
+    page, groups = queries.register_page(request.nursery, page=request.GET.get("page"), count=count, **filters)
+    evidence = reverse("consent:evidence", args=[0])  # one reverse for the page's links, not one a row
+    for _, rows in groups:
+        for row in rows:
+            row.evidence_url = evidence.replace("/0/", f"/{row.child.pk}/", 1)
     return render(request, "consent/register.html", {
         "page": page, "groups": groups, "filters": filters, "full": is_leader(request.user, request.nursery),
-        "all_rooms": rooms, "on_roll": sum(n for _, n in rooms),
+        "all_rooms": rooms, "on_roll": on_roll,
         "states": [(k, v) for k, v in STATE_LABELS.items() if k != State.LEFT], "scopes": Scope.choices,
     })
+
+
+@role_required(*STAFF)
+@require_GET
+def register_counts(request):
+    """Per room, how many children on roll lack consent in each scope, have none at all, or need a decision
+    or renewal. Every child's consent is computed (a fixed number of queries, linear time), so the register
+    loads this after its rows (htmx) instead of making every page of it wait; without JavaScript, a link."""
+    rooms = queries.consent_by_room(request.nursery)
+    totals = {f: sum(getattr(r, f) for r in rooms) for f in ("on_roll", "closed_lacking", "public_lacking",
+                                                              "no_photos", "attention")}
+    template = "consent/_register_counts.html" if request.headers.get("HX-Request") else "consent/register_counts.html"
+    return render(request, template, {"rooms": rooms, "totals": totals})
 
 
 @role_required(*STAFF)

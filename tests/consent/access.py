@@ -39,6 +39,7 @@ ACCESS = [
     Access("consent:scan", expect(leader=200), kwargs=scan),
     Access("consent:register", staff_page()),
     Access("consent:photo_list", staff_page()),
+    Access("consent:register_counts", staff_page()),
     Access("consent:register_csv", leadership_page()),
     Access("consent:wordings", leadership_page()),
     Access("consent:publish_wording", leadership_page(), kwargs=lambda w: {"scope": Scope.CLOSED}),
