@@ -38,6 +38,8 @@ PAGES = [
     ("approvals", "/posts/approvals/", "/admin/posts/post/"),
     ("incidents", "/conduct/incidents/", "/admin/staff_conduct/incident/"),
 ]
+# Fragments a page loads after its rows (htmx): measured once each, not part of the page's time.
+FRAGMENTS = [("consent by room (after the register's rows)", "/consent/register/counts/")]
 EXPORTS = [("consent register CSV", "/consent/register.csv"),
            ("acknowledgements CSV", "/conduct/acknowledgements.csv")]
 
@@ -219,6 +221,9 @@ def main() -> None:
             t, a = statistics.median(times[page]), statistics.median(times[admin])
             print(f"{label:<24} {t:7.1f} ms  {facts[page][0]:>3} queries {facts[page][1] / 1024:7.1f} KB  "
                   f"{t / bare:6.1f}×  {a:6.1f} ms  {a / t:11.1f}×")
+        for label, url in FRAGMENTS:
+            took, queries, size = measure(client, url)
+            print(f"{label:<24} {took:7.0f} ms  {queries:>3} queries {size / 1024:7.1f} KB  (every child's consent)")
         for label, url in EXPORTS:
             took, queries, size = measure(client, url)
             print(f"{label:<24} {took:7.0f} ms  {queries:>3} queries {size / 1024:7.0f} KB  (every row, streamed)")
