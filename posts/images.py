@@ -174,6 +174,12 @@ def _flatten(image: Image.Image) -> Image.Image:
     return canvas
 
 
+def clean_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
+    """``image`` as a JPEG made from its pixels alone: no EXIF, GPS, XMP, comment or colour profile, whatever
+    ``image.info`` carries (the blurred copies of posts/blur.py go out through this too)."""
+    return _jpeg(_flatten(image), quality)
+
+
 def _jpeg(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality, progressive=True, optimize=True)

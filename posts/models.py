@@ -128,6 +128,11 @@ class Post(models.Model):
     schedule_held_at = models.DateTimeField(
         null=True, blank=True, help_text="When leadership was told that the scheduled time passed unpublished."
     )
+    blur_unconsented = models.BooleanField(
+        default=False,
+        help_text="Leadership chose to send each channel a copy with the faces of children who lack consent in "
+                  "its scope blurred (posts/blur.py), rather than hold the post back.",
+    )
 
     history = history(m2m_fields=[channels])
 
@@ -159,6 +164,7 @@ class PostEvent(AppendOnlyModel):
         TAKEDOWN_ESCALATED = "takedown_escalated", "Takedown overdue"
         TAKEDOWN_REQUESTED = "takedown_requested", "Removal requested"
         TAKEDOWN_CONFIRMED = "takedown_confirmed", "Removal confirmed"
+        BLURRING = "blurring", "Blurring chosen"
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=24, choices=Action.choices)
@@ -243,6 +249,9 @@ class DetectedFace(models.Model):
     )
     child = models.ForeignKey(Child, null=True, blank=True, on_delete=models.PROTECT, related_name="faces",
                               help_text="The tagged child whose face this is, as staff said.")
+    blur = models.BooleanField(
+        default=False, help_text="Leadership chose to blur this face in every copy that leaves the app."
+    )
 
     history = history()
 
@@ -261,7 +270,8 @@ class DetectedFace(models.Model):
 
     @property
     def accounted_for(self) -> bool:
-        return bool(self.marking)
+        # A face blurred in every copy identifies nobody, whoever it is.
+        return bool(self.marking) or self.blur
 
 
 class Publication(models.Model):
