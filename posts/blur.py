@@ -25,7 +25,7 @@ from PIL import Image, ImageFilter
 from consent.queries import children_lacking_consent
 from posts.faces import Box
 from posts.images import clean_jpeg
-from posts.models import DetectedFace, PostImage
+from posts.models import DetectedFace, PostImage, Publication
 
 # The area blurred is the detector's box grown by a quarter of its width and height on each side: the
 # detector's square is tight (forehead to chin), and hair, ears and jaw line identify a child too.
@@ -82,6 +82,11 @@ def faces_to_blur(image: PostImage, scope: str, *, now: datetime | None = None) 
         linked = {face.child_id for face in faces if face.child_id and not face.blur}
         if linked:
             lacking = {state.child_id for state in children_lacking_consent(linked, [scope], now=now)}
+            # Once published, a child recorded as blurred on a channel of this scope stays blurred in its copies
+            # even if consent came since: the takedown rules trust that record (posts.services).
+            lacking |= set(Publication.blurred_children.through.objects.filter(
+                publication__post_id=image.post_id, publication__channel__audience=scope, child_id__in=linked,
+            ).values_list("child_id", flat=True))
     return [face for face in faces if face.blur or face.child_id in lacking]
 
 

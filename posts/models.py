@@ -287,6 +287,10 @@ class Publication(models.Model):
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    blurred_children = models.ManyToManyField(
+        Child, blank=True, related_name="+",
+        help_text="Children pictured whose every face was blurred in the copy this channel was sent.",
+    )
 
     history = history()
 

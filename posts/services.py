@@ -29,7 +29,14 @@ from nursery.services import notify
 from posts import workflow
 from posts.captions import CaptionCheck, check_caption
 from posts.faces import detect_faces_in_file
-from posts.gate import SCOPE_WORDS, consent_problems, face_problems, pictured_children, refusal
+from posts.gate import (
+    SCOPE_WORDS,
+    blurred_children,
+    consent_problems,
+    face_problems,
+    pictured_children,
+    refusal,
+)
 from posts.images import process_upload
 from posts.models import (
     Channel,
@@ -396,6 +403,75 @@ def account_for_faces(
     return image
 
 
+def choose_blurring(
+    user, *, post: Post, blur_unconsented: bool | None = None, faces: Mapping[int, bool] | None = None,
+    now: datetime | None = None,
+) -> Post:
+    """Leadership's choice of what each channel's copy hides: the faces of children without consent in the
+    channel's scope (``blur_unconsented``, for the whole post), and any face by hand (``faces`` maps a face's
+    id to blur or not). Recorded in the post's history as who chose to blur whom.
+
+    Not an edit of the post (its version and author's words stay), so an approval survives more blurring;
+    blurring less on an approved post sends it back for approval, since the approver saw those faces hidden.
+    Copies are made when they are sent (posts/blur.py), so there is no work to queue here.
+    """
+    now = now or timezone.now()
+    faces = dict(faces or {})
+    if not is_leader(user, post.nursery_id):
+        raise ServiceError("Only the leadership team can choose which faces are blurred.")
+    with transaction.atomic(), acting_as(user, "Chose which faces to blur"):
+        post = _locked(post)
+        if post.status not in workflow.UNPUBLISHED:
+            raise ServiceError(f"This post is {post.get_status_display().lower()}: what went out cannot be "
+                               "blurred any more. Take it down if a face must not be seen.")
+        found = {
+            face.pk: face for face in DetectedFace.objects.select_for_update(of=("self",))
+            .filter(image__post=post, pk__in=list(faces)).select_related("child", "image")
+        }
+        if set(faces) - set(found):
+            raise ServiceError("That face is not in this post; reload the page.")
+        numbers = {pk: n for n, pk in enumerate(post.images.values_list("pk", flat=True), start=1)}
+        changed = [(found[pk], bool(blur)) for pk, blur in faces.items() if found[pk].blur != bool(blur)]
+        said, less = [], False
+        for face, blur in sorted(changed, key=lambda c: (numbers[c[0].image_id], c[0].number)):
+            who = face.child.full_name if face.child else _face_answer(face.marking, None)
+            where = f"face {face.number} in photo {numbers[face.image_id]} ({who})"
+            said.append(f"Blur {where} in every copy" if blur else f"Stop blurring {where}")
+            less = less or not blur
+            face.blur = blur
+            face.save()
+        if blur_unconsented is not None and blur_unconsented != post.blur_unconsented:
+            post.blur_unconsented = blur_unconsented
+            said.append(_blur_unconsented_words(post, now) if blur_unconsented
+                        else "Stop blurring children without consent: they hold the post back again")
+            less = less or not blur_unconsented
+        if not said:
+            return post
+        before = post.status
+        note = ". ".join(said) + "."
+        if before == S.APPROVED and less:
+            approver = post.approved_by
+            post.status = workflow.move(user, post, Action.EDITED)
+            _clear_approval(post)
+            note += " The approval was given with these faces hidden, so the post waits for approval again."
+            _tell([approver], "An approved post was changed", post,
+                  f"{user.get_full_name() or user} chose to blur fewer faces in a post you approved. "
+                  "It is waiting for approval again.")
+        post.save()
+        _log(post, Action.BLURRING, before, user, now, note)
+    return post
+
+
+def _blur_unconsented_words(post: Post, now: datetime) -> str:
+    """Whom the post-wide choice blurs as things stand, scope by scope: the history says who chose to blur whom."""
+    hidden = blurred_children(post, now=now)
+    names = {c.pk: c.full_name for c in pictured_children(post)}
+    parts = [f"{', '.join(sorted(names[pk] for pk in hidden[scope]))} in {SCOPE_WORDS[scope]} copies"
+             for scope in sorted(hidden) if hidden[scope]]
+    return ("Blur the faces of children without consent in each channel's scope"
+            + (f": today {'; '.join(parts)}" if parts else ": nobody needs it today"))
+
+
 def _face_answer(marking: str, child: Child | None) -> str:
     if child is not None:
         return child.full_name
@@ -516,6 +592,10 @@ def _go_out(post: Post, *, published_by, urls: Mapping[int, str], now: datetime)
         )
     post.status, post.published_at = S.PUBLISHED, now
     post.save()
+    # Who each channel's copy hides: a later withdrawal need not take down a copy the child cannot be seen in.
+    blurred = blurred_children(post, now=now)
+    for publication in publications:
+        publication.blurred_children.set(blurred.get(publication.channel.audience, ()))
     return publications
 
 
@@ -703,8 +783,10 @@ def handle_consent_withdrawal(
     pictured = Post.objects.filter(images__children=child, channels__audience=scope).distinct()
     stopped = opened = 0
     if not published_only:
-        for post_id in pictured.filter(status__in=workflow.UNPUBLISHED).values_list("pk", flat=True):
-            stopped += _send_back_for_consent(post_id, child, scope, now, left)
+        for post in pictured.filter(status__in=workflow.UNPUBLISHED):
+            if child.pk in blurred_children(post, now=now).get(scope, ()):
+                continue  # the post blurs the child's every face in this scope's copy: it may still go out
+            stopped += _send_back_for_consent(post.pk, child, scope, now, left)
     for post_id in pictured.filter(status=S.PUBLISHED).values_list("pk", flat=True):
         opened += _open_takedown(post_id, child, scope, now, left)
     return {"sent_back": stopped, "takedowns": opened}
@@ -744,7 +826,10 @@ def _send_back_for_consent(post_id: int, child: Child, scope: str, now: datetime
 def _open_takedown(post_id: int, child: Child, scope: str, now: datetime, left: bool = False) -> int:
     with transaction.atomic(), acting_as(None, "Child left the nursery" if left else "Photo consent withdrawn"):
         post = Post.objects.select_for_update(of=("self",)).select_related("nursery").get(pk=post_id)
-        live = post.publications.filter(removed_at__isnull=True, channel__audience=scope).select_related("channel")
+        live = (
+            post.publications.filter(removed_at__isnull=True, channel__audience=scope)
+            .exclude(blurred_children=child).select_related("channel")  # a copy with the child blurred may stay
+        )
         channels = ", ".join(p.channel.name for p in live)
         if post.status != S.PUBLISHED or not channels:
             return 0

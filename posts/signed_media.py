@@ -2,9 +2,13 @@
 
 Photos of children are otherwise never public, so each address is signed (it cannot be guessed or altered),
 salted for this one purpose, expires within the hour, names the consent scope of the channel it was made
-for, and serves only the processed photo (metadata stripped): never a thumbnail, never an original. It
-stops working as soon as a child pictured loses consent in that scope, whatever the signature says.
+for, and serves only that scope's copy of the processed photo (posts/blur.py: metadata stripped, and the
+faces leadership chose to blur blurred): never a thumbnail, never the stored photo when a face in it is to be
+blurred for that scope. It stops working as soon as a child pictured loses consent in that scope, unless
+that child's face is blurred in the copy, whatever the signature says.
 """
+
+import io
 
 from django.conf import settings
 from django.core import signing
@@ -13,7 +17,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from consent.queries import children_lacking_consent
+from posts.blur import ScopeCopy, scope_copy
+from posts.gate import consent_problems
 from posts.models import PostImage, PostStatus
 
 SALT = "posts.signed-media.instagram"
@@ -37,31 +42,40 @@ def signed_image_url(image: PostImage, *, scope: str) -> str:
 
 def image_for_token(token: str, *, max_age: int | None = None) -> PostImage:
     """The photo a token names, or Http404 if the token is altered, expired or no longer allowed."""
+    return _claimed(token, max_age=max_age)[0]
+
+
+def copy_for_token(token: str, *, max_age: int | None = None) -> ScopeCopy:
+    """The copy of the photo made for the token's scope, with consent as it is now."""
+    image, scope = _claimed(token, max_age=max_age)
+    try:
+        return scope_copy(image, scope)
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+
+
+def _claimed(token: str, *, max_age: int | None) -> tuple[PostImage, str]:
     try:
         claim = _signer().unsign_object(token, max_age=max_age or settings.SIGNED_MEDIA_MAX_AGE_SECONDS)
         image_id, scope = int(claim["image"]), str(claim["scope"])
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:  # SignatureExpired is a BadSignature
         raise Http404 from exc
     image = (
-        PostImage.objects.select_related("post").prefetch_related("children")
+        PostImage.objects.select_related("post").prefetch_related("faces")
         .filter(pk=image_id, post__status__in=SERVABLE).first()
     )
     if image is None or not image.image:
         raise Http404
-    children = [child.pk for child in image.children.all()]
-    if children and children_lacking_consent(children, [scope]):
+    # The post's own consent gate for this scope: a child without consent stops it, unless blurred in this copy.
+    if consent_problems(image.post, scopes=[scope]):
         raise Http404
-    return image
+    return image, scope
 
 
 @require_safe
 @never_cache
 def signed_image(request, token: str):
-    image = image_for_token(token)
-    try:
-        handle = image.image.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, filename=image.image.name.rsplit("/", 1)[-1])
+    copy = copy_for_token(token)
+    response = FileResponse(io.BytesIO(copy.content), content_type=copy.content_type, filename=copy.filename)
     response["X-Robots-Tag"] = "noindex, noimageindex"
     return response

@@ -22,16 +22,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from consent.queries import children_lacking_consent
 from nursery import outbox
 from nursery.audit import acting_as
 from nursery.errors import ServiceError
-from nursery.models import Child, Role
+from nursery.models import Role
 from nursery.permissions import is_leader, users_with_role
 from nursery.services import notify
+from posts.blur import scope_copy
+from posts.gate import consent_problems
 from posts.meta.client import ErrorKind, GraphClient, GraphError, Upload
 from posts.meta.models import ChannelConnection, ConnectionStatus, DeliveryState, GraphDelivery
-from posts.models import Channel, Platform, Post, PostImage, PostStatus, Publication
+from posts.models import Channel, Platform, Post, PostStatus, Publication
 from posts.services import post_url
 from posts.signed_media import signed_image_url
 
@@ -214,39 +215,25 @@ def _claim(delivery_id: int, now: datetime) -> GraphDelivery | None:
     return delivery
 
 
-def _lacking_consent(delivery: GraphDelivery, now: datetime, *, lock: bool) -> list:
-    children = set(
-        PostImage.children.through.objects.filter(postimage__post_id=delivery.post_id).values_list(
-            "child_id", flat=True
-        )
-    )
-    if not children:
-        return []
-    return children_lacking_consent(children, [delivery.channel.consent_scope], now=now, lock=lock)
-
-
 def _still_allowed(delivery: GraphDelivery, now: datetime) -> bool:
     """Re-check, with the children's rows locked, that the post may still go out: consent may have been
-    withdrawn, or the post taken down, while this delivery waited."""
+    withdrawn, or the post taken down, while this delivery waited. The consent gate is the workflow's own, so
+    a child whose face the channel's copy blurs (posts/blur.py) does not stop it."""
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=delivery.post_id)
-        lacking = _lacking_consent(delivery, now, lock=True)
+        lacking = consent_problems(post, now=now, lock=True, scopes=[delivery.channel.consent_scope])
         if post.status in SENDABLE and not lacking:
             return True
         if lacking:
             why = (
                 f"Photo consent in the {delivery.channel.get_audience_display().lower()} scope is no longer in "
-                f"place for {_names(lacking)}, so the post was not sent to {delivery.channel.name}."
+                f"place for {', '.join(p.child.first_name for p in lacking)}, so the post was not sent to "
+                f"{delivery.channel.name}."
             )
         else:
             why = f"The post is now {post.get_status_display().lower()}, so it was not sent to {delivery.channel.name}."
         _cancel(delivery, why, now)
     return False
-
-
-def _names(states) -> str:
-    names = Child.objects.filter(pk__in=[s.child_id for s in states]).order_by("first_name")
-    return ", ".join(child.first_name for child in names)
 
 
 def _cancel(delivery: GraphDelivery, why: str, now: datetime) -> None:
@@ -307,8 +294,10 @@ def _deliver_to_facebook(delivery: GraphDelivery, client: GraphClient, now: date
     for image in images:
         if str(image.pk) in media_ids:
             continue  # uploaded by an earlier attempt; unpublished photos wait for us
-        with image.image.open("rb") as handle:
-            photo = Upload(image.image.name.rsplit("/", 1)[-1], handle.read())
+        # The copy made for the channel's scope, with consent as it is now: never the stored photo when a face
+        # in it is to be blurred there.
+        copy = scope_copy(image, delivery.channel.consent_scope, now=now)
+        photo = Upload(copy.filename, copy.content, copy.content_type)
         media_ids[str(image.pk)] = client.upload_unpublished_photo(page_id, photo=photo, alt_text=image.alt_text)
         _save(delivery, "Photo uploaded, not yet published", media_ids=dict(media_ids))
     if delivery.external_id:

@@ -47,10 +47,10 @@ def test_boxes_are_in_the_photos_own_pixels_when_a_large_jpeg_is_decoded_small()
 
 
 def test_the_stored_face_is_a_rectangle_and_nothing_that_could_identify_anyone():
-    # The box, and what a member of staff said about it; any other field (an embedding, a template,
-    # landmarks) would make this biometric processing and must not be added.
+    # The box, what a member of staff said about it, and whether leadership chose to blur it; any other field
+    # (an embedding, a template, landmarks) would make this biometric processing and must not be added.
     fields = {f.name for f in DetectedFace._meta.concrete_fields}
-    assert fields == {"id", "image", "number", "x", "y", "width", "height", "marking", "child"}
+    assert fields == {"id", "image", "number", "x", "y", "width", "height", "marking", "child", "blur"}
 
 
 def stored_scene(seed: int, faces: int) -> PostImage:
