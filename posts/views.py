@@ -1,5 +1,6 @@
 """Posts pages: thin views over ``posts.services`` (changes) and ``posts.queries`` (what to show)."""
 
+import io
 import mimetypes
 from collections.abc import Callable
 
@@ -8,13 +9,15 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from consent.models import Scope
 from nursery.errors import ServiceError
-from nursery.http import carry_out
+from nursery.http import carry_out, safe_next
 from nursery.models import STAFF_ROLES, Role
-from nursery.permissions import get_object_in_nursery, role_required
+from nursery.permissions import get_object_in_nursery, is_leader, role_required
 from posts import queries, services, workflow
+from posts.blur import scope_copy
 from posts.forms import (
     AddPhotosForm,
     ChannelForm,
@@ -26,6 +29,7 @@ from posts.forms import (
     PostForm,
     PublishForm,
 )
+from posts.gate import SCOPE_WORDS
 from posts.models import Channel, Occasion, Post, PostImage, Publication, Takedown
 
 staff_only = role_required(*STAFF_ROLES)
@@ -91,11 +95,26 @@ def new_post(request):
 
 def _detail_context(request, post: Post) -> dict:
     actions = workflow.actions_for(request.user, post)
+    glance = queries.consent_at_a_glance([post])[post.pk]
     return {
         "post": post,
         "actions": actions,
-        "glance": queries.consent_at_a_glance([post])[post.pk],
+        "glance": glance,
         "publish_form": PublishForm(post=post) if "published" in actions else None,
+        "copies": _copies(request, post, [ic.image for ic in glance]),
+    }
+
+
+def _copies(request, post: Post, images) -> dict | None:
+    """Leadership's "what each channel is sent": the post-wide blurring choice and a preview per photo and scope
+    (from the prefetched channels and photos: no query of its own)."""
+    if not is_leader(request.user, post.nursery_id) or not images:
+        return None
+    scopes = sorted({channel.audience for channel in post.channels.all()})
+    return {
+        "scopes": [(scope, SCOPE_WORDS[scope]) for scope in scopes],
+        "images": list(enumerate(images, start=1)),
+        "can_choose": post.status in workflow.UNPUBLISHED,
     }
 
 
@@ -131,6 +150,7 @@ def edit(request, pk):
     return render(request, "posts/edit.html", {
         "post": post, "form": form, "photo_forms": photo_forms, "add_form": AddPhotosForm(),
         "glance": queries.consent_at_a_glance([post])[post.pk],
+        "copies": _copies(request, post, [image for image, _, _ in photo_forms]),
     })
 
 
@@ -211,6 +231,49 @@ def account_faces(request, pk):
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(f"{reverse('posts:edit', args=[image.post_id])}#faces-{image.pk}")
+
+
+@staff_only
+@require_POST
+def blur_faces(request, pk):
+    """Leadership's per-face blur toggles for one photo (staff are told no by the service)."""
+    image = queries.get_image_for_user(request, pk)
+    chosen = set(request.POST.getlist("blur"))
+    faces = {face.pk: str(face.pk) in chosen for face in image.faces.all()}
+    carry_out(request, lambda: services.choose_blurring(request.user, post=image.post, faces=faces),
+              f"Blurring in photo {_number_of(image)} saved.")
+    return redirect(f"{reverse('posts:edit', args=[image.post_id])}#faces-{image.pk}")
+
+
+@staff_only
+@require_POST
+def blurring(request, pk):
+    """The post-wide choice: blur children without consent in a channel's scope rather than hold the post."""
+    post = queries.get_post_for_user(request, pk)
+    blur = request.POST.get("blur_unconsented") == "on"
+    carry_out(request, lambda: services.choose_blurring(request.user, post=post, blur_unconsented=blur),
+              "Children without consent will be blurred in each channel's copy." if blur
+              else "Children without consent are no longer blurred: they hold the post back.")
+    return redirect(safe_next(request, "posts:detail", post.pk))
+
+
+@leadership_only
+@require_safe
+def photo_copy(request, pk, scope):
+    """The photo as a scope's channels receive it (faces blurred): leadership's preview, and the file to post by
+    hand on a manual channel (``?download=1``)."""
+    if scope not in Scope.values:
+        raise Http404
+    image = queries.get_image_for_user(request, pk)
+    try:
+        copy = scope_copy(image, scope)
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    response = FileResponse(io.BytesIO(copy.content), content_type=copy.content_type,
+                            as_attachment=request.GET.get("download") == "1", filename=copy.filename)
+    # Consent can change at any moment, and with it the copy: never reuse one from a cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @staff_only

@@ -46,9 +46,9 @@ def test_staff_account_for_each_face_on_a_phone_with_the_keyboard(phone_page, de
     page.get_by_role("button", name="Save photo 1").click()
     expect(page.get_by_text("Photo details saved.")).to_be_visible()
 
-    page.get_by_label("Face 1").select_option(label="Ella Lewis")
-    page.get_by_label("Face 2").select_option(label="Reuben Cooper")
-    page.get_by_label("Face 3").focus()
+    page.get_by_role("combobox", name="Face 1").select_option(label="Ella Lewis")
+    page.get_by_role("combobox", name="Face 2").select_option(label="Reuben Cooper")
+    page.get_by_role("combobox", name="Face 3").focus()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Save the faces of photo 1")).to_be_focused()
     page.keyboard.press("Enter")
