@@ -87,6 +87,14 @@ def _clear_approval(post: Post) -> None:
     post.approved_version = post.approved_by = post.approved_at = None
 
 
+def _approval_lapses(post: Post, user, what: str) -> None:
+    """An approved post changed: the approval does not survive it, and its approver is told."""
+    approver = post.approved_by
+    _clear_approval(post)
+    _tell([approver], "An approved post was changed", post,
+          f"{user.get_full_name() or user} {what}. It is waiting for approval again.")
+
+
 def _leadership(nursery: Nursery, *, besides=None) -> list:
     return [u for u in users_with_role(nursery, Role.LEADERSHIP) if besides is None or u.pk != besides.pk]
 
@@ -237,12 +245,8 @@ def _edit(user, post: Post, what: str, change, *, now: datetime) -> Post:
         post.edited_by = user
         note = what
         if before == S.APPROVED:
-            approver = post.approved_by
-            _clear_approval(post)
+            _approval_lapses(post, user, f"changed a post you approved ({what.lower()})")
             note += ". The approval was of the earlier version, so the post waits for approval again"
-            _tell([approver], "An approved post was changed", post,
-                  f"{user.get_full_name() or user} changed a post you approved ({what.lower()}). "
-                  "It is waiting for approval again.")
         post.save()
         _log(post, Action.EDITED, before, user, now, note)
     return post
@@ -450,13 +454,9 @@ def choose_blurring(
         before = post.status
         note = ". ".join(said) + "."
         if before == S.APPROVED and less:
-            approver = post.approved_by
             post.status = workflow.move(user, post, Action.EDITED)
-            _clear_approval(post)
+            _approval_lapses(post, user, "chose to blur fewer faces in a post you approved")
             note += " The approval was given with these faces hidden, so the post waits for approval again."
-            _tell([approver], "An approved post was changed", post,
-                  f"{user.get_full_name() or user} chose to blur fewer faces in a post you approved. "
-                  "It is waiting for approval again.")
         post.save()
         _log(post, Action.BLURRING, before, user, now, note)
     return post
