@@ -47,7 +47,7 @@ class PostAdmin(ReadOnlyAdminMixin, AuditedAdmin):
 
 class DetectedFaceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DetectedFace
-    fields = ["number", "x", "y", "width", "height"]
+    fields = ["number", "x", "y", "width", "height", "marking", "child", "blur"]
     readonly_fields = fields
     extra = 0
 
@@ -66,8 +66,8 @@ class PostImageAdmin(ReadOnlyAdminMixin, AuditedAdmin):
 class DetectedFaceAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     """Boxes found by the detector (posts/faces.py): where a face is, never whose."""
 
-    list_display = ["__str__", "image", "x", "y", "width", "height"]
-    list_filter = ["image__post__nursery"]
+    list_display = ["__str__", "image", "x", "y", "width", "height", "marking", "blur"]
+    list_filter = ["image__post__nursery", "blur"]
     list_select_related = ["image"]
 
 
