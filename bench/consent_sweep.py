@@ -4,13 +4,14 @@ Builds a throwaway test database (SQLite by default; PostgreSQL with DATABASE_UR
 joined last week, none asked yet, two guardians each with parental responsibility: the worst day, when every
 guardian is asked about both scopes. It prints:
 
-- a bare baseline: the same rows written with nothing decided (consent requests, their history, notifications,
-  outbox rows: four bulk INSERTs, rolled back), the floor for any sweep;
+- a bare baseline: the rows the sweep writes (consent requests, their history, notifications, one outbox row per
+  200 emails) written with Django's ``bulk_create`` and nothing decided, rolled back;
 - the sweep itself (``send_consent_requests``): seconds and queries;
 - a rerun the same day, which must send nothing;
-- the dispatcher handing every email to the broker (an in-memory broker here).
+- the dispatcher handing every outbox row to the broker (an in-memory broker here), as after a broker outage;
+- with ``--send``, the workers' side run in this process: every outbox row run, every email sent (locmem).
 
-    .venv/bin/python bench/consent_sweep.py [--children 10000]
+    .venv/bin/python bench/consent_sweep.py [--children 10000] [--send]
 """
 
 import argparse
@@ -75,9 +76,11 @@ def baseline(nursery, kids, users) -> float:
             Notification(nursery=nursery, recipient=user, subject="Please tell us about photos", body="x" * 400)
             for user in users
         ], batch_size=1000)
+        ids = [n.pk for n in notes]
         OutboxMessage.objects.bulk_create([
-            OutboxMessage(task_name="nursery.tasks.send_notification_email", args=[n.pk], created_at=now, due_at=now)
-            for n in notes
+            OutboxMessage(task_name="nursery.tasks.send_notification_emails", args=[ids[i:i + 200]], created_at=now,
+                          due_at=now)
+            for i in range(0, len(ids), 200)
         ], batch_size=1000)
         elapsed = time.perf_counter() - start
         transaction.set_rollback(True)
@@ -87,6 +90,7 @@ def baseline(nursery, kids, users) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=10000)
+    parser.add_argument("--send", action="store_true", help="also run every outbox row here (locmem email)")
     args = parser.parse_args()
 
     import django
@@ -121,6 +125,8 @@ def main() -> None:
                 elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             print(f"{label:<52} {elapsed:7.2f} s  (this process's CPU {cpu:.2f} s)  "
                   f"{len(queries.captured_queries):>4} queries  {sent} emails")
+        # As after a broker outage: nothing was handed over, so the dispatcher hands over every row.
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).update(sent_at=None)
         waiting = OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).count()
         start = time.perf_counter()
         handed = 0
@@ -131,6 +137,18 @@ def main() -> None:
             handed += step
         print(f"{'dispatcher: hand every email to the broker':<52} {time.perf_counter() - start:7.2f} s  "
               f"{handed} of {waiting} messages")
+        if args.send:
+            from django.core import mail
+            from django.test.utils import override_settings
+
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                mail.outbox = []
+                start, cpu = time.perf_counter(), time.process_time()
+                for pk in OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).values_list("pk", flat=True):
+                    outbox.run(pk)
+                elapsed = time.perf_counter() - start
+                print(f"{'workers: run every row, send every email (locmem)':<52} {elapsed:7.2f} s  "
+                      f"(this process's CPU {time.process_time() - cpu:.2f} s)  {len(mail.outbox)} emails")
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
 

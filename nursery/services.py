@@ -1,4 +1,6 @@
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -6,9 +8,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from nursery import outbox
+from nursery import bulk, outbox
 from nursery.audit import acting_as
 from nursery.models import Child, Guardianship, Membership, Notification, Nursery, Role
+
+logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -19,10 +23,11 @@ def notify(
     *,
     nursery: Nursery | None = None,
     url: str = "",
-) -> list[Notification]:
+) -> list[int]:
     """Tell people something: an in-app notification each, and an email sent through the outbox after commit.
 
     ``template`` is a plain-text template rendered once per recipient with ``recipient`` in its context.
+    Returns the ids of the notifications written.
     """
     recipients = {user.pk: user for user in users if user is not None}.values()
     return notify_each(Message(user, subject, template, context or {}, nursery=nursery, url=url) for user in recipients)
@@ -30,7 +35,8 @@ def notify(
 
 @dataclass(frozen=True)
 class Message:
-    """One person's notification, for ``notify_each``."""
+    """One person's notification, for ``notify_each``. ``body``, when given, is the text already rendered
+    (a sweep that renders its template once and fills in each name); otherwise ``template`` is rendered."""
 
     recipient: object
     subject: str
@@ -38,33 +44,44 @@ class Message:
     context: dict = field(default_factory=dict)
     nursery: Nursery | None = None
     url: str = ""
+    body: str | None = None
 
 
-def notify_each(messages: Iterable[Message]) -> list[Notification]:
+EMAILS_PER_TASK = 200  # notifications one outbox row emails (a sweep's 20,000 emails are 100 rows, not 20,000)
+EMAIL_TIME_BUDGET = 40.0  # seconds a batch sends for before handing the rest on: inside the 60 s soft limit
+
+
+def notify_each(messages: Iterable[Message]) -> list[int]:
     """Tell each person their own message, in one INSERT of notifications and one of outbox rows however
-    many there are: what a sweep uses, so its number of queries does not grow with the people it tells."""
-    notifications = [
-        Notification(
-            nursery=message.nursery,
-            recipient=message.recipient,
-            subject=message.subject[:200],
-            body=render_to_string(
+    many there are: what a sweep uses, so its number of queries does not grow with the people it tells.
+
+    The emails go out through the outbox, one row per ``EMAILS_PER_TASK`` notifications: the row carries
+    the notifications' ids and its task emails each one not emailed yet (``email_notifications``)."""
+    rows = [
+        (
+            message.nursery.pk if message.nursery is not None else None,
+            message.recipient.pk,
+            message.subject[:200],
+            (message.body if message.body is not None else render_to_string(
                 message.template, {**message.context, "recipient": message.recipient, "url": message.url}
-            ).strip(),
-            url=message.url,
+            )).strip(),
+            message.url,
         )
         for message in messages
         if message.recipient is not None and message.recipient.is_active
     ]
-    if not notifications:
+    if not rows:
         return []
-    from nursery.tasks import send_notification_email
+    from nursery.tasks import send_notification_emails
 
     with transaction.atomic():
-        created = Notification.objects.bulk_create(notifications, batch_size=1000)
+        written = bulk.insert(Notification, ["nursery_id", "recipient_id", "subject", "body", "url"], rows,
+                              same={"created_at": timezone.now()}, returning=["id"])
+        ids = [pk for (pk,) in written]
         # The emails are outbox rows in this same transaction: a broker outage delays them, never loses them.
-        outbox.enqueue_many(send_notification_email, [(n.pk,) for n in created])
-    return created
+        outbox.enqueue_many(send_notification_emails,
+                            [(ids[i:i + EMAILS_PER_TASK],) for i in range(0, len(ids), EMAILS_PER_TASK)])
+    return ids
 
 
 def mark_notifications_read(*, user, ids: Iterable[int] | None = None, now=None) -> int:
@@ -74,27 +91,68 @@ def mark_notifications_read(*, user, ids: Iterable[int] | None = None, now=None)
     return unread.update(read_at=now or timezone.now())
 
 
+class EmailsNotSent(Exception):
+    """Some emails of a batch failed; the others were sent. The outbox tries the batch again later, and
+    the retry sends only those still not emailed."""
+
+
 def email_notification(*, notification_id: int, now=None) -> bool:
     """Send the email copy of one notification once, however often the task runs."""
-    from django.conf import settings
-    from django.core.mail import send_mail
+    return email_notifications(notification_ids=[notification_id], now=now) == 1
 
-    now = now or timezone.now()
+
+def email_notifications(*, notification_ids: Sequence[int], now=None, budget: float = EMAIL_TIME_BUDGET) -> int:
+    """Email each of these notifications that has not been emailed, once however often this runs; return
+    how many were sent.
+
+    Each email is claimed (``emailed_at``, a conditional UPDATE) and sent inside one transaction, so a mail
+    server that refuses rolls the claim back, and a second worker running the same batch skips it. One
+    failure does not stop the rest: the batch raises at the end (``EmailsNotSent``) and the outbox runs it
+    again after a backoff, sending only what is left. Past ``budget`` seconds the rest is handed to a new
+    outbox row, so the task keeps inside its time limit however slow the mail server is."""
+    from django.core import mail
+
+    from nursery.tasks import send_notification_emails
+
+    started = time.monotonic()
+    ids = list(notification_ids)
+    wanted = {
+        n.pk: n for n in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True)
+        .select_related("recipient").only("subject", "body", "url", "recipient__email")
+    }
+    sent, failed = 0, []
+    with mail.get_connection() as connection:  # one connection to the mail server for the whole batch
+        for position, pk in enumerate(ids):
+            notification = wanted.get(pk)
+            if notification is None:
+                continue
+            if time.monotonic() - started > budget:
+                with transaction.atomic():
+                    outbox.enqueue(send_notification_emails, [p for p in ids[position:] if p in wanted])
+                break
+            try:
+                sent += _email_one(notification, now=now or timezone.now(), connection=connection)
+            except Exception as exc:  # noqa: BLE001 - one refused address must not stop the others
+                logger.warning("Email for notification %s failed: %s", pk, exc)
+                failed.append((pk, exc))
+    if failed:
+        raise EmailsNotSent(f"{len(failed)} of {len(ids)} emails not sent, {sent} sent; notifications "
+                            f"{[pk for pk, _ in failed[:20]]}; first error: {failed[0][1]!r}")
+    return sent
+
+
+def _email_one(notification: Notification, *, now, connection) -> bool:
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
     with transaction.atomic():
-        claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=now)
-        if not claimed:
-            return False
-        notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-        if not notification.recipient.email:
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(emailed_at=now)
+        if not claimed or not notification.recipient.email:
             return False
         link = f"\n\n{settings.SITE_URL.rstrip('/')}{notification.url}" if notification.url else ""
         # Sending inside the transaction: if the mail server refuses, the claim rolls back and a retry sends.
-        send_mail(
-            notification.subject,
-            notification.body + link,
-            None,
-            [notification.recipient.email],
-        )
+        EmailMessage(notification.subject, notification.body + link, None, [notification.recipient.email],
+                     connection=connection).send()
     return True
 
 

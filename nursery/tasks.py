@@ -1,12 +1,20 @@
 from celery import shared_task
 
 from nursery import outbox
-from nursery.services import email_notification
+from nursery.services import email_notification, email_notifications
+
+
+@shared_task
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """Sent through the outbox (``notify``): emails each notification not emailed yet. A failure is retried by
+    the outbox with backoff, and the retry sends only what is left."""
+    return email_notifications(notification_ids=notification_ids)
 
 
 @shared_task
 def send_notification_email(notification_id: int) -> bool:
-    """Sent through the outbox (``notify``): a failure is retried by the outbox with backoff."""
+    """One notification's email. ``notify`` now writes ``send_notification_emails``; this stays for the rows
+    an older version wrote."""
     return email_notification(notification_id=notification_id)
 
 

@@ -229,3 +229,51 @@ def test_a_broker_outage_during_the_sweep_asks_everyone_and_emails_them_later(
     monkeypatch.undo()
     outbox.dispatch()
     assert len(mail.outbox) == 6
+
+
+def test_each_request_text_reads_as_the_template_rendered_for_that_guardian(world, wording):
+    """The sweep renders the request once per shape and fills in the names: it must read the same."""
+    from django.template.loader import render_to_string
+
+    from consent.services import REQUEST_TEMPLATE, _Due
+
+    _children_with_two_parents(world, 3)
+    child = ChildFactory(nursery=world.nursery, room=world.child.room, first_name="Zoë", joined_on=JOINED)
+    nameless = GuardianshipFactory(child=child, user__first_name="", user__last_name="").user
+    send_consent_requests(now=day(1))
+    notes = list(Notification.objects.select_related("recipient"))
+    assert len(notes) >= 7 and nameless in [n.recipient for n in notes]
+    for note in notes:
+        asked = ConsentRequest.objects.filter(recipient=note.recipient).select_related("child").order_by("scope")
+        items = [_Due(r.child, r.scope, r.kind, r.cycle, r.round) for r in asked]
+        expected = render_to_string(REQUEST_TEMPLATE, {
+            "child": items[0].child, "items": items, "nursery": world.nursery, "MAX_REMINDERS": MAX_REMINDERS,
+            "recipient": note.recipient, "url": note.url}).strip()
+        assert note.body == expected
+        assert (note.recipient.get_full_name() or note.recipient.username) in note.body
+        assert items[0].child.first_name in note.subject
+
+
+def test_a_request_template_using_more_than_the_names_is_rendered_for_each_guardian(world, wording, settings):
+    text = "Dear {{ recipient.first_name }}, about {{ child.first_name }} {{ child.last_name }} ({{ items|length }})"
+    settings.TEMPLATES = [{
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "OPTIONS": {"loaders": [("django.template.loaders.locmem.Loader", {"consent/email/request.txt": text})]},
+    }]
+    _children_with_two_parents(world, 2)
+    send_consent_requests(now=day(1))
+    for note in Notification.objects.select_related("recipient"):
+        child = ConsentRequest.objects.filter(recipient=note.recipient).select_related("child").first().child
+        assert note.body == f"Dear {note.recipient.first_name}, about {child.first_name} {child.last_name} (2)"
+
+
+def test_every_request_sent_is_in_the_audit_history(newcomer):
+    child, mum, dad, _ = newcomer
+    send_consent_requests(now=day(1))
+    requests = ConsentRequest.objects.filter(child=child)
+    history = ConsentRequest.history.filter(child=child)
+    assert requests.count() == 4
+    assert sorted(history.values_list("id", "scope", "round", "recipient_id")) == sorted(
+        requests.values_list("id", "scope", "round", "recipient_id"))
+    assert {(h.history_type, h.history_change_reason, h.history_user_id) for h in history} == {
+        ("+", "Daily photo consent requests", None)}
