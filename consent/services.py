@@ -153,14 +153,29 @@ def withdraw_consent(
         return decision
 
 
-def announce_withdrawal(decision: ConsentDecision, *, withdrawn_by) -> None:
-    """Fire the withdrawal seam once, after the surrounding transaction commits."""
-    transaction.on_commit(
-        lambda: consent_withdrawn.send(
-            sender=ConsentDecision, decision=decision, child_id=decision.child_id, scope=decision.scope,
-            withdrawn_by=withdrawn_by,
-        )
+def announce_withdrawal(decision: ConsentDecision | None, *, withdrawn_by, child_id: int | None = None,
+                        scope: str | None = None) -> None:
+    """Fire the withdrawal seam once the surrounding transaction commits, durably: the call is an outbox row
+    written in that transaction and run in this process straight after commit, so a process that dies
+    between the commit and the receivers leaves it to the dispatcher instead of losing it. ``decision`` is
+    None when a change of guardians ended consent (then give ``child_id`` and ``scope``)."""
+    from consent.tasks import announce_consent_withdrawn
+
+    outbox.enqueue(
+        announce_consent_withdrawn, decision.child_id if decision else child_id, decision.scope if decision else scope,
+        decision_id=decision.pk if decision else None,
+        withdrawn_by_id=withdrawn_by.pk if withdrawn_by is not None else None, here=True,
     )
+
+
+def send_withdrawal_signal(*, child_id: int, scope: str, decision_id: int | None, withdrawn_by_id: int | None) -> None:
+    """Send ``consent_withdrawn`` (the outbox runs this after the withdrawal committed; at least once)."""
+    from django.contrib.auth import get_user_model
+
+    decision = ConsentDecision.objects.get(pk=decision_id) if decision_id else None
+    withdrawn_by = get_user_model().objects.filter(pk=withdrawn_by_id).first() if withdrawn_by_id else None
+    consent_withdrawn.send(sender=ConsentDecision if decision else Guardianship, decision=decision,
+                           child_id=child_id, scope=scope, withdrawn_by=withdrawn_by)
 
 
 def _latest_own_decision(user, child: Child, scope: str) -> ConsentDecision | None:

@@ -47,13 +47,17 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def enqueue(task, *args, key: str | None = None, **kwargs) -> OutboxMessage:
+def enqueue(task, *args, key: str | None = None, here: bool = False, **kwargs) -> OutboxMessage:
     """Record ``task(*args, **kwargs)`` in the current transaction; it runs once the transaction commits.
 
     ``key`` makes the call idempotent: if a message with that key was ever written, nothing new is written
     and that message is returned. Arguments must be JSON (ids, strings, numbers), as for any Celery task.
+
+    ``here=True`` runs the row in this process straight after commit instead of handing it to the broker
+    (for a follow-up the person acting expects at once, such as a withdrawal stopping posts); if this process
+    dies first, the row is still due and the dispatcher hands it to a worker.
     """
-    return _write(task, args, kwargs, key=key, due_at=None)
+    return _write(task, args, kwargs, key=key, due_at=None, here=here)
 
 
 def enqueue_at(due_at: datetime, task, *args, key: str | None = None, **kwargs) -> OutboxMessage:
@@ -85,7 +89,7 @@ def enqueue_many(task, calls: Iterable[Sequence], *, now: datetime | None = None
     return created
 
 
-def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None) -> OutboxMessage:
+def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None, here: bool = False) -> OutboxMessage:
     now = timezone.now()
     at_once = due_at is None or due_at <= now
     message = OutboxMessage(
@@ -104,7 +108,7 @@ def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None) -> O
             return OutboxMessage.objects.get(key=key)
     if at_once:
         pk = message.pk
-        transaction.on_commit(lambda: send_now([pk]), robust=True)
+        transaction.on_commit((lambda: run(pk)) if here else (lambda: send_now([pk])), robust=True)
     return message
 
 

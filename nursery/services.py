@@ -176,17 +176,13 @@ def reevaluate_consent(user, child: Child, before: dict, reason: str) -> list[st
     end consent, and then posts picturing the child stop and published ones come down, as for a withdrawal.
     """
     from consent.queries import consent_states
-    from consent.signals import consent_withdrawn
+    from consent.services import announce_withdrawal
     from nursery.permissions import users_with_role
 
     after = consent_states([child.pk])
     ended = [state.scope for key, state in before.items() if state.effective and not after[key].effective]
-    for scope in ended:
-        transaction.on_commit(
-            lambda scope=scope: consent_withdrawn.send(
-                sender=Guardianship, decision=None, child_id=child.pk, scope=scope, withdrawn_by=user,
-            )
-        )
+    for scope in ended:  # the withdrawal seam, written with this change and run after it commits
+        announce_withdrawal(None, withdrawn_by=user, child_id=child.pk, scope=scope)
     if ended:
         notify(
             users_with_role(child.nursery, Role.LEADERSHIP),

@@ -201,6 +201,23 @@ def test_a_failing_follow_up_does_not_break_the_withdrawal_and_the_sweep_opens_t
     assert services.open_missed_takedowns() == 0  # and only once
 
 
+def test_a_process_that_dies_after_the_withdrawal_commits_leaves_the_follow_up_to_the_outbox(
+    world, consented, make_post, capture_on_commit, drain_outbox,
+):
+    from nursery.models import OutboxMessage
+
+    published, draft = through(world, make_post(), S.PUBLISHED), through(world, make_post(), S.SUBMITTED)
+    with capture_on_commit(execute=False):  # committed, then the process died before its after-commit work
+        withdraw_consent(world.parent, child=world.child, scope=Scope.CLOSED)
+    assert not Takedown.objects.exists()
+    assert OutboxMessage.objects.filter(task_name="consent.tasks.announce_consent_withdrawn", state="pending").exists()
+    drain_outbox()
+    draft.refresh_from_db()
+    assert Takedown.objects.get().post == published and draft.status == S.DRAFT and draft.consent_note
+    drain_outbox()  # delivered again (at least once): nothing new
+    assert Takedown.objects.count() == 1
+
+
 def test_the_sweep_leaves_posts_alone_while_consent_holds(world, consented, make_post):
     through(world, make_post(), S.PUBLISHED)
     assert services.open_missed_takedowns() == 0
