@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from nursery.models import OutboxMessage
@@ -82,7 +82,7 @@ def enqueue_many(task, calls: Iterable[Sequence], *, now: datetime | None = None
         return []
     created = OutboxMessage.objects.bulk_create(rows, batch_size=1000)
     if fast:
-        ids = [row.pk for row in created]
+        ids = [(row.pk, task.name) for row in created]
         transaction.on_commit(lambda: send_now(ids), robust=True)
     else:
         transaction.on_commit(_wake_the_dispatcher, robust=True)
@@ -108,25 +108,43 @@ def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None, here
             return OutboxMessage.objects.get(key=key)
     if at_once:
         pk = message.pk
-        transaction.on_commit((lambda: run(pk)) if here else (lambda: send_now([pk])), robust=True)
+        transaction.on_commit((lambda: run(pk)) if here else (lambda: send_now([(pk, task.name)])), robust=True)
     return message
 
 
-def send_now(ids: Sequence[int]) -> int:
-    """Hand these rows to the broker; on the first broker error leave the rest due for the dispatcher.
+def send_now(messages: Sequence[tuple[int, str]]) -> int:
+    """Hand these rows (id, task name) to the broker; on the first broker error leave the rest due for the
+    dispatcher. A task that declares its own time limits runs under them (see ``limits``).
 
     Never raises: this runs after commit, in a request or a task whose own work is already saved."""
     from nursery.tasks import run_outbox_message
 
-    for sent, pk in enumerate(ids):
+    for sent, (pk, task_name) in enumerate(messages):
         try:
-            run_outbox_message.apply_async((pk,), retry_policy=PUBLISH_RETRY_POLICY)
+            run_outbox_message.apply_async((pk,), retry_policy=PUBLISH_RETRY_POLICY, **limits(task_name))
         except Exception:  # noqa: BLE001 - kombu OperationalError, redis/socket errors: any of them means "later"
-            logger.warning("Broker unavailable: %d outbox message(s) left for the dispatcher", len(ids) - sent,
+            logger.warning("Broker unavailable: %d outbox message(s) left for the dispatcher", len(messages) - sent,
                            exc_info=True)
-            _not_sent(ids[sent:])
+            _not_sent([pk for pk, _ in messages[sent:]])
             return sent
-    return len(ids)
+    return len(messages)
+
+
+def limits(task_name: str) -> dict:
+    """The time limits a task declared itself (``@shared_task(time_limit=...)``), for the ``run_outbox_message``
+    that carries it: without them it would run under the project's defaults (60 s soft, 90 s hard)."""
+    from nursery.celery import app
+
+    task = app.tasks.get(task_name)
+    declared = {name: getattr(task, name, None) for name in ("time_limit", "soft_time_limit")}
+    return {name: value for name, value in declared.items() if value}
+
+
+def lease_for(task_name: str) -> timedelta:
+    """A worker's lease on a row: ``OUTBOX_LEASE_SECONDS``, or longer for a task whose own time limit is longer,
+    so the dispatcher never starts a second copy of a task that is still within its limits."""
+    hard = limits(task_name).get("time_limit") or 0
+    return max(lease(), timedelta(seconds=hard + 60))
 
 
 def send_best_effort(task, *args, **kwargs) -> bool:
@@ -154,12 +172,51 @@ def _not_sent(ids: Sequence[int]) -> None:
         logger.warning("Could not mark %d outbox message(s) as not sent", len(ids), exc_info=True)
 
 
-def _waiting(now: datetime):
-    """Rows to send: due, not handed to the broker within a lease, not running under a worker's lease."""
+def _waiting(now: datetime, *, requeue_before: datetime | None = None):
+    """Rows to send: due, not handed to the broker within a lease, not running under a worker's lease.
+
+    ``requeue_before``: a row handed to the broker that no worker has started yet is sent again only if it
+    was handed over before this moment (``_requeue_before`` decides it); rows never handed over, or whose
+    worker's lease ran out, are sent whatever it is."""
+    handed_over_long_ago = Q(sent_at__lte=now - lease())
+    if requeue_before is not None:
+        handed_over_long_ago &= Q(locked_until__isnull=False) | Q(sent_at__lt=requeue_before)
     return OutboxMessage.objects.filter(state=State.PENDING, due_at__lte=now).filter(
-        Q(sent_at__isnull=True) | Q(sent_at__lte=now - lease()),
+        Q(sent_at__isnull=True) | handed_over_long_ago,
         Q(locked_until__isnull=True) | Q(locked_until__lte=now),
     )
+
+
+def _requeue_before(now: datetime) -> datetime | None:
+    """Whether a row handed to the broker a lease ago and not started yet is lost or only waiting in a long
+    queue. The broker's queue is first in, first out: once a worker has finished a message handed over
+    after the row's, the row's copy was lost (a broker restart, a worker killed holding it), so rows handed
+    over before the newest finished one are sent again. While the queue still holds messages and the workers
+    have not got that far, the rest waits its turn: sending it again would only queue it twice. An empty
+    queue (or a broker that cannot say) means nothing is waiting in it: everything a lease old is sent again.
+    Returns None for "no restriction"."""
+    unstarted = OutboxMessage.objects.filter(
+        state=State.PENDING, due_at__lte=now, locked_until__isnull=True, sent_at__lte=now - lease())
+    if not unstarted.exists() or not queued_messages():
+        return None
+    newest_finished = OutboxMessage.objects.filter(
+        state=State.DONE, created_at__gte=now - timedelta(days=1)).aggregate(newest=Max("sent_at"))["newest"]
+    return newest_finished or (now - timedelta(days=3650))
+
+
+def queued_messages() -> int:
+    """How many messages wait in the broker's queue for a worker (0 when the broker cannot say)."""
+    from nursery.celery import app
+
+    if app.conf.task_always_eager:
+        return 0  # tasks run where they are published: nothing ever waits in a queue
+    try:
+        with app.connection_for_write() as connection:
+            _, count, _ = connection.default_channel.queue_declare(
+                queue=app.conf.task_default_queue, passive=True)
+        return count
+    except Exception:  # noqa: BLE001 - no such queue yet, or no broker: then nothing is known to be waiting
+        return 0
 
 
 def dispatch(*, now: datetime | None = None, batch_size: int | None = None, time_budget: float = 30.0) -> int:
@@ -167,21 +224,25 @@ def dispatch(*, now: datetime | None = None, batch_size: int | None = None, time
 
     Each batch is claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL), so two dispatchers never send
     the same rows at once, and stamped ``sent_at`` before it is published. Stops at a broker error, when
-    nothing is left, or after ``time_budget`` seconds (the next run goes on)."""
+    nothing is left, or after ``time_budget`` seconds (the next run goes on). A row handed over a lease ago
+    that no worker has started is sent again only if its copy was lost, not while a long queue is still
+    draining (``_requeue_before``)."""
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     started = time.monotonic()
     given_now = now
     _bury_the_hopeless(now=given_now or timezone.now())
+    requeue_before = _requeue_before(given_now or timezone.now())
     sent = 0
     while True:
         now = given_now or timezone.now()
         with transaction.atomic():
-            ids = list(
-                _waiting(now).select_for_update(skip_locked=True).order_by("due_at", "pk")
-                .values_list("pk", flat=True)[:batch_size]
+            rows = list(
+                _waiting(now, requeue_before=requeue_before).select_for_update(skip_locked=True)
+                .order_by("due_at", "pk").values_list("pk", "task_name")[:batch_size]
             )
+            ids = [pk for pk, _ in rows]
             OutboxMessage.objects.filter(pk__in=ids).update(sent_at=now)
-        published = send_now(ids)
+        published = send_now(rows)
         sent += published
         if published < len(ids) or len(ids) < batch_size or time.monotonic() - started > time_budget:
             break
@@ -224,6 +285,8 @@ def run(message_id: int, *, now: datetime | None = None) -> bool:
     if not claimed:
         return False
     message = OutboxMessage.objects.get(pk=message_id)
+    if lease_for(message.task_name) > lease():  # a task with longer limits of its own holds the row as long
+        OutboxMessage.objects.filter(pk=message_id).update(locked_until=now + lease_for(message.task_name))
     try:
         task = app.tasks[message.task_name]
         task(*message.args, **message.kwargs)  # in this process: the row, not the broker, is the retry

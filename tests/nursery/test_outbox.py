@@ -187,3 +187,48 @@ def test_the_admin_lists_the_outbox_by_state(world, admin_client):
     assert response.status_code == 200
     assert "nursery.tasks.send_notification_emails" in response.content.decode()
     assert admin_client.get(reverse("admin:nursery_outboxmessage_add")).status_code == 403
+
+
+def test_a_backlog_longer_than_the_lease_is_not_queued_twice(world, monkeypatch):
+    """Handed to the broker and not started a lease later: lost, or still in a long queue? FIFO says which."""
+    for person in (world.leader, world.deputy, world.dsl):
+        notify([person], "Backlog", "nursery/email/message.txt", {"message": "x"})
+    first, second, third = OutboxMessage.objects.order_by("pk")
+    handed = timezone.now()
+    OutboxMessage.objects.filter(pk__in=[first.pk, second.pk]).update(sent_at=handed)
+    OutboxMessage.objects.filter(pk=third.pk).update(sent_at=handed + timedelta(seconds=5))
+    published = []
+    monkeypatch.setattr(run_outbox_message, "apply_async", lambda args, **kwargs: published.append(args[0]))
+    later = handed + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 60)
+
+    monkeypatch.setattr(outbox, "queued_messages", lambda: 3)  # the workers are still working through the queue
+    assert outbox.dispatch(now=later) == 0 and not published, "still queued: not queued twice"
+
+    outbox.run(third.pk)  # a worker finished a message handed over after the first two: theirs were lost
+    assert outbox.dispatch(now=later) == 2 and published == [first.pk, second.pk]
+
+    published.clear()
+    monkeypatch.setattr(outbox, "queued_messages", lambda: 0)  # nothing waits in the queue: all a lease old go
+    assert outbox.dispatch(now=later + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1)) == 2
+
+
+def test_a_task_with_its_own_time_limits_runs_under_them_and_holds_its_row_as_long(world, monkeypatch):
+    from nursery.celery import app
+
+    seen = {}
+
+    @app.task(name="tests.nursery.long_task", time_limit=900, soft_time_limit=840)
+    def long_task():
+        seen["locked_until"] = OutboxMessage.objects.get(task_name="tests.nursery.long_task").locked_until
+
+    assert outbox.limits(long_task.name) == {"time_limit": 900, "soft_time_limit": 840}
+    assert outbox.lease_for(send_notification_emails.name) == outbox.lease(), "under the project's limits"
+    assert outbox.lease_for(long_task.name) == timedelta(seconds=960)
+    published = []
+    monkeypatch.setattr(run_outbox_message, "apply_async", lambda args, **kwargs: published.append(kwargs))
+    with transaction.atomic():
+        message = outbox.enqueue(long_task)
+    outbox.send_now([(message.pk, long_task.name)])
+    assert published[0]["time_limit"] == 900 and published[0]["soft_time_limit"] == 840
+    assert outbox.run(message.pk) is True
+    assert seen["locked_until"] >= timezone.now() + timedelta(seconds=900), "no second copy while it may run"
