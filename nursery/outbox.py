@@ -131,13 +131,15 @@ def send_now(messages: Sequence[tuple[int, str]]) -> int:
 
 
 def limits(task_name: str) -> dict:
-    """The time limits a task declared itself (``@shared_task(time_limit=...)``), for the ``run_outbox_message``
-    that carries it: without them it would run under the project's defaults (60 s soft, 90 s hard)."""
+    """The time limits a task declared itself (``@shared_task(time_limit=...)``) where they differ from the
+    project's, for the ``run_outbox_message`` that carries it: without them it would run under the project's
+    defaults (``CELERY_TASK_SOFT_TIME_LIMIT`` 60 s, ``CELERY_TASK_TIME_LIMIT`` 90 s) whatever it declared."""
     from nursery.celery import app
 
     task = app.tasks.get(task_name)
-    declared = {name: getattr(task, name, None) for name in ("time_limit", "soft_time_limit")}
-    return {name: value for name, value in declared.items() if value}
+    defaults = {"time_limit": app.conf.task_time_limit, "soft_time_limit": app.conf.task_soft_time_limit}
+    declared = {name: getattr(task, name, None) for name in defaults}
+    return {name: value for name, value in declared.items() if value and value != defaults[name]}
 
 
 def lease_for(task_name: str) -> timedelta:

@@ -133,6 +133,9 @@ def faults(postgres, transactional_db, tmp_path, settings, monkeypatch):
     app.conf.update(broker_url=redis.url, task_always_eager=False, broker_transport_options={})
     # Celery reads CELERY_BROKER_URL from the environment before its own setting (make test-postgres sets it).
     monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
+    # Every task module imported now: app.close() below takes the app off Celery's list of live apps, and a
+    # shared task first imported after that would be missing from its registry.
+    app.loader.import_default_modules()
     _drop_cached_connections()
     workers = []
 
@@ -221,3 +224,153 @@ def test_a_worker_killed_mid_run_has_its_work_done_once_by_the_next(faults, worl
     faults.worker()
     faults.deliver_everything()
     assert faults.sent() == sorted((p.email, "Please read the new staff policy") for p in people)
+
+
+def test_a_webhook_delivery_while_the_broker_is_down_is_answered_and_screened_once_it_returns(
+        faults, world, client, settings):
+    from moderation.models import Comment, ModerationItem, WebhookDelivery
+    from moderation.tasks import drain_webhook_deliveries
+    from posts.meta.webhooks import sign
+    from posts.models import Channel, Platform
+    from tests.moderation.factories import body, feed_change, page_delivery, published_post
+
+    settings.META_APP_SECRET = "fault-secret"
+    page = "100000000000002"
+    channel = Channel.objects.create(nursery=world.nursery, name="Public Facebook Page", platform=Platform.FACEBOOK,
+                                     audience="public", external_id=page)
+    published_post(world, channel, external_id=f"{page}_4001")
+    faults.worker()
+    faults.redis.stop()
+
+    payload = body(page_delivery(page, feed_change(
+        comment_id="4001_77", message="Amara Okafor was brilliant, call me on 07700 900456", post_id=f"{page}_4001")))
+    response = client.post("/webhooks/meta/", data=payload, content_type="application/json",
+                           HTTP_X_HUB_SIGNATURE_256=sign(payload, "fault-secret"))
+    assert response.status_code == 200, "Meta is answered: the delivery is stored, nothing needs the broker"
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.RECEIVED
+    assert not Comment.objects.exists()
+
+    faults.redis.start()
+    _drop_cached_connections()
+    for _ in range(2):  # beat's drain (every 5 s) once the broker is back: twice, as a backlog would
+        drain_webhook_deliveries.apply_async()
+    wait_for(lambda: not WebhookDelivery.objects.filter(status=WebhookDelivery.Status.RECEIVED).exists(), 60,
+             "the drain to process the delivery")
+    faults.deliver_everything()
+    assert Comment.objects.count() == 1 and ModerationItem.objects.count() == 1, "screened exactly once"
+    assert ModerationItem.objects.get().hits.exists()
+    expected = sorted((n.recipient.email, n.subject) for n in Notification.objects.select_related("recipient"))
+    assert faults.sent() == expected, "the safeguarding lead is told exactly once"
+
+
+# --- Sweeps killed midway -----------------------------------------------------------------------------------
+
+
+class Holder:
+    """A second database session that holds a row lock (or a not yet committed row) a sweep needs for its
+    second part, so the worker can be killed while the first part is committed and the second is waiting."""
+
+    def __init__(self, sql: str, params: list):
+        import psycopg
+
+        db = connection.settings_dict
+        self.session = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+                                       password=db["PASSWORD"] or None, dbname=db["NAME"])
+        self.session.execute(sql, params)  # inside a transaction left open
+
+    def release(self):
+        self.session.rollback()
+        self.session.close()
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0
+
+
+def _kill_midway(faults, task, first_part_done, holder: Holder, rerun):
+    """Run ``task`` in a worker, SIGKILL it once its first part committed and its second waits on ``holder``,
+    then release, start a new worker, run the sweep again and deliver: every email exactly once."""
+    worker = faults.worker()
+    try:
+        task.apply_async()
+        wait_for(first_part_done, 60, "the sweep's first part to commit")
+        wait_for(_someone_waits_for_a_lock, 30, "the sweep's second part to wait")
+        worker.kill()
+    finally:
+        holder.release()
+    faults.worker()
+    rerun()  # the next scheduled run (or the broker's redelivery of the killed one) finds the rest to do
+    faults.deliver_everything()
+    expected = sorted((n.recipient.email, n.subject) for n in Notification.objects.select_related("recipient"))
+    assert expected and faults.sent() == expected, "every email exactly once"
+    return expected
+
+
+def test_the_consent_sweep_killed_midway_sends_every_request_once(faults, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consent.models import ConsentRequest, RequestKind, Scope
+    from consent.services import send_consent_requests
+    from consent.tasks import send_consent_requests as task
+    from tests.factories import ChildFactory, GuardianshipFactory
+
+    joined = timezone.localdate() - timedelta(days=3)
+    families = {}
+    for nursery in sorted((world.nursery, world.other_nursery), key=lambda n: n.pk):  # the sweep's order
+        wordings(nursery)
+        families[nursery] = []
+        for n in range(3):
+            child = ChildFactory(nursery=nursery, first_name=f"Kid{n}", joined_on=joined)
+            families[nursery].append((child, GuardianshipFactory(child=child).user))
+    first, second = families
+    child, mum = families[second][0]
+    holder = Holder(  # the second nursery's first request, written and not committed by someone else
+        "INSERT INTO consent_consentrequest (nursery_id, child_id, scope, kind, recipient_id, cycle, round, sent_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, 1, now())",
+        [second.pk, child.pk, Scope.CLOSED, RequestKind.FIRST_ASK, mum.pk, joined.isoformat()])
+
+    _kill_midway(faults, task, lambda: ConsentRequest.objects.filter(nursery=first).exists(), holder,
+                 rerun=lambda: (
+                     _assert_nothing_for(second), send_consent_requests()))
+    asked = {(r.recipient_id, r.child_id) for r in ConsentRequest.objects.filter(round=1)}
+    assert asked >= {(user.pk, child.pk) for people in families.values() for child, user in people}
+
+
+def _assert_nothing_for(nursery):
+    from consent.models import ConsentRequest
+
+    assert not ConsentRequest.objects.filter(nursery=nursery).exists(), "killed midway: the second part is undone"
+
+
+def test_the_acknowledgement_chase_killed_midway_sends_every_reminder_once(faults, world):
+    from django.utils import timezone
+
+    from nursery.models import Role
+    from staff_conduct.models import AcknowledgementChase, PolicyKind
+    from staff_conduct.services import chase_acknowledgements
+    from staff_conduct.tasks import chase_acknowledgements_task as task
+    from tests.factories import member
+    from tests.staff_conduct.factories import policy
+
+    first, second = sorted((world.nursery, world.other_nursery), key=lambda n: n.pk)  # the chase's order
+    for nursery in (first, second):
+        for n in range(2):
+            member(nursery, Role.STAFF, username=f"staff{n}-{nursery.pk}")
+    versions = {nursery: policy(nursery, PolicyKind.STAFF) for nursery in (first, second)}
+    holder = Holder("SELECT 1 FROM staff_conduct_policyversion WHERE id = %s FOR UPDATE", [versions[second].pk])
+
+    _kill_midway(faults, task, lambda: AcknowledgementChase.objects.filter(version=versions[first]).exists(), holder,
+                 rerun=lambda: (
+                     _assert_no_chase(versions[second]), chase_acknowledgements(now=timezone.now())))
+    assert AcknowledgementChase.objects.filter(version=versions[second]).exists()
+
+
+def _assert_no_chase(version):
+    from staff_conduct.models import AcknowledgementChase
+
+    assert not AcknowledgementChase.objects.filter(version=version).exists(), "killed midway"
