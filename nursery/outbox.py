@@ -38,6 +38,9 @@ State = OutboxMessage.State
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
+HERE_GRACE = timedelta(minutes=1)  # how long a row run ``here`` is left to the process that wrote it
+
+
 def lease() -> timedelta:
     return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
@@ -98,6 +101,10 @@ def _write(task, args, kwargs, *, key: str | None, due_at: datetime | None, here
         # is left to the dispatcher alone.
         sent_at=now if at_once else None,
     )
+    if at_once and here:
+        # Run by this process after commit, never queued: the dispatcher takes it only if that has not
+        # happened a minute later (the process died), and then at once rather than a lease later.
+        message.due_at, message.sent_at = now + HERE_GRACE, None
     if key is None:
         message.save(force_insert=True)
     else:
