@@ -152,8 +152,8 @@ def limits(task_name: str) -> dict:
 def lease_for(task_name: str) -> timedelta:
     """A worker's lease on a row: ``OUTBOX_LEASE_SECONDS``, or longer for a task whose own time limit is longer,
     so the dispatcher never starts a second copy of a task that is still within its limits."""
-    hard = limits(task_name).get("time_limit") or 0
-    return max(lease(), timedelta(seconds=hard + 60))
+    hard = limits(task_name).get("time_limit")
+    return max(lease(), timedelta(seconds=hard + 60)) if hard else lease()
 
 
 def send_best_effort(task, *args, **kwargs) -> bool:

@@ -131,8 +131,11 @@ def faults(postgres, transactional_db, tmp_path, settings, monkeypatch):
     app.conf.update(broker_url=redis.url, task_always_eager=False, broker_transport_options={})
     # Celery reads CELERY_BROKER_URL from the environment before its own setting (make test-postgres sets it).
     monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
-    # Every task module imported now: app.close() below takes the app off Celery's list of live apps, and a
-    # shared task first imported after that would be missing from its registry.
+    # Every task module imported now, with the app on Celery's list of live apps (an app.close() anywhere
+    # earlier takes it off, and a shared task imported after that would be missing from its registry).
+    from celery import _state
+
+    _state._register_app(app)
     app.loader.import_default_modules()
     _drop_cached_connections()
     workers = []
@@ -177,7 +180,9 @@ def faults(postgres, transactional_db, tmp_path, settings, monkeypatch):
 
 def _drop_cached_connections():
     # A producer pool bound to a Redis that was stopped would be reused; start from a fresh connection.
-    app.close()
+    # Not app.close(): it also takes the app off Celery's list of live apps, and a shared task imported
+    # after that would be missing from its registry (NotRegistered in a later test).
+    app._pool = None
     app.amqp._producer_pool = None
 
 

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.services
 
 def _drop_cached_connections():
     # Earlier tests may have cached a producer bound to the default (filesystem) broker.
-    app.close()
+    # Not app.close(): it also takes the app off Celery's list of live apps, and a shared task imported
+    # after that would be missing from its registry (NotRegistered in a later test).
+    app._pool = None
     app.amqp._producer_pool = None
 
 

@@ -212,7 +212,7 @@ def test_a_backlog_longer_than_the_lease_is_not_queued_twice(world, monkeypatch)
     assert outbox.dispatch(now=later + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1)) == 2
 
 
-def test_a_task_with_its_own_time_limits_runs_under_them_and_holds_its_row_as_long(world, monkeypatch):
+def test_a_task_with_its_own_time_limits_runs_under_them_and_holds_its_row_as_long(world, monkeypatch, settings):
     from nursery.celery import app
 
     seen = {}
@@ -223,6 +223,8 @@ def test_a_task_with_its_own_time_limits_runs_under_them_and_holds_its_row_as_lo
 
     assert outbox.limits(long_task.name) == {"time_limit": 900, "soft_time_limit": 840}
     assert outbox.lease_for(send_notification_emails.name) == outbox.lease(), "under the project's limits"
+    settings.OUTBOX_LEASE_SECONDS = 3
+    assert outbox.lease_for(send_notification_emails.name) == timedelta(seconds=3)
     assert outbox.lease_for(long_task.name) == timedelta(seconds=960)
     published = []
     monkeypatch.setattr(run_outbox_message, "apply_async", lambda args, **kwargs: published.append(kwargs))
