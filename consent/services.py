@@ -389,7 +389,7 @@ def _send_for_nursery(nursery: Nursery, now: datetime) -> int:
             if state.state == State.EXPIRED:
                 expired.append((child, scope, expiry))
     responsible_pairs = {(child_id, u.pk) for child_id, people in responsible.items() for u in people}
-    for decision in latest_decisions(children, Scope.values):
+    for decision in latest_decisions(children, Scope.values, guardians=False):
         wording = wordings.get((nursery.pk, decision.scope))
         if (
             decision.decision == Decision.GRANTED and wording is not None and decision.wording_id != wording.pk
