@@ -403,3 +403,34 @@ def test_the_incident_escalation_killed_midway_tells_the_manager_once_per_incide
 
     _kill_midway(faults, task, lambda: IncidentEscalation.objects.filter(incident=first).exists(), holder, rerun)
     assert IncidentEscalation.objects.filter(incident=second).count() == 1
+
+
+def test_the_moderation_escalation_killed_midway_tells_each_person_once_per_item(faults, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from moderation.models import Escalation, Priority
+    from moderation.services import escalate_overdue
+    from moderation.tasks import escalate_overdue_items as task
+    from tests.moderation.factories import ItemFactory
+
+    now = timezone.now()
+    # The sweep takes priorities lowest first: the low item is its first part, the high one its second. Each
+    # waited past its target (24 h, 1 h) and not twice it, so each is owed exactly one "past its target".
+    first = ItemFactory(comment__channel__nursery=world.nursery, priority=Priority.LOW,
+                        opened_at=now - timedelta(hours=25))
+    second = ItemFactory(comment__channel__nursery=world.nursery, priority=Priority.HIGH,
+                         opened_at=now - timedelta(minutes=90))
+    holder = Holder(  # the second item's escalation, written and not committed by someone else
+        f"INSERT INTO {Escalation._meta.db_table} (item_id, round, level, sent_at) VALUES (%s, %s, %s, now())",
+        [second.pk, second.round, Escalation.Level.OVERDUE])
+
+    def rerun():
+        assert not Escalation.objects.filter(item=second).exists(), "killed midway"
+        escalate_overdue(now=timezone.now())
+
+    _kill_midway(faults, task, lambda: Escalation.objects.filter(item=first).exists(), holder, rerun)
+    assert sorted(Escalation.objects.values_list("item_id", "level")) == [
+        (first.pk, Escalation.Level.OVERDUE), (second.pk, Escalation.Level.OVERDUE)]
+
